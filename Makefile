@@ -1,0 +1,41 @@
+# Two commands do everything on a fresh machine with python3 and make:
+#   make run    start the sandbox on http://127.0.0.1:8000 (SQLite in ./data)
+#   make test   lint, type-check and run the whole test suite
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements-dev.lock pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: install run test lint format lock clean
+
+install: $(STAMP)
+
+$(STAMP): requirements-dev.lock pyproject.toml
+	@python3 -m venv $(VENV) || { echo "error: 'python3 -m venv' failed. On Debian/Ubuntu: apt-get install python3-venv"; exit 1; }
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-dev.lock
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e . \
+	  || $(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e .
+	@rm -f $(VENV)/.installed-*; touch $@
+
+run: install
+	$(BIN)/omnidoc-sandbox serve
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Re-pin every dependency (needs network); commit both lock files.
+lock: install
+	$(BIN)/python -m pip install -q uv
+	$(BIN)/uv pip compile -q --upgrade --python-version 3.11 pyproject.toml -o requirements.lock
+	$(BIN)/uv pip compile -q --upgrade --python-version 3.11 --extra dev pyproject.toml -o requirements-dev.lock
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,100 @@
+"""The `omnidoc-sandbox` command: serve, reset."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from typing import Annotated
+
+import typer
+import uvicorn
+from sqlalchemy import make_url
+
+from app.config import Settings, get_settings
+from app.db import create_db_engine, create_schema, wipe_data
+from app.fixtures import FixtureError, Fixtures, load_fixtures
+
+cli = typer.Typer(
+    help="omnidoc-sandbox: a local, offline stand-in for the Omnidoc interop API.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _load_or_exit(settings: Settings) -> Fixtures:
+    try:
+        return load_fixtures(settings.fixtures)
+    except FixtureError as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
+
+
+def _safe_database_url(settings: Settings) -> str:
+    return make_url(settings.effective_database_url).render_as_string(hide_password=True)
+
+
+def _banner(settings: Settings, fixtures: Fixtures, host: str, port: int) -> str:
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+    base = settings.base_url or f"http://{shown_host}:{port}"
+    lines = [
+        f"omnidoc-sandbox listening on http://{host}:{port}",
+        f"  data dir : {settings.data_dir.resolve()}",
+        f"  database : {_safe_database_url(settings)}",
+        f"  fixtures : {settings.fixtures}",
+        "  API keys : " + ", ".join(f"{k.key} ({k.name})" for k in fixtures.api_keys),
+        f"  directory: {len(fixtures.practitioners)} practitioners",
+        f"  strict   : {settings.strict}",
+        f"  docs     : {base}/docs",
+    ]
+    lines += [f"  warning  : {w}" for w in fixtures.warnings]
+    return "\n".join(lines)
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (state lives in the DB).")] = 1,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning, error.")] = "info",
+) -> None:
+    """Run the sandbox HTTP server."""
+    settings = get_settings()
+    fixtures = _load_or_exit(settings)
+    typer.echo(_banner(settings, fixtures, host, port))
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
+    uvicorn.run(
+        "app.main:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        access_log=False,  # app.main logs method, path, status and timing, never query strings
+        proxy_headers=True,
+    )
+
+
+@cli.command()
+def reset(
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Wipe the database and stored files, then check the fixtures again."""
+    settings = get_settings()
+    fixtures = _load_or_exit(settings)
+    if not yes:
+        typer.confirm(
+            f"Delete every draft, file and delivery in {_safe_database_url(settings)}?", abort=True
+        )
+    engine = create_db_engine(settings)
+    create_schema(engine)
+    wipe_data(engine)
+    engine.dispose()
+    if settings.files_dir.exists():
+        shutil.rmtree(settings.files_dir)
+    typer.echo(
+        f"reset done: database emptied, files removed; fixtures OK "
+        f"({len(fixtures.api_keys)} keys, {len(fixtures.practitioners)} practitioners)"
+    )
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,88 @@
+"""Engine and sessions: SQLite (WAL, busy timeout, write-locking BEGIN) or PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, event
+from sqlmodel import Session, SQLModel, create_engine
+
+from app.config import Settings
+
+# Execution option asking SQLite to take the write lock when the transaction begins.
+_IMMEDIATE = "omnidoc_sqlite_immediate"
+
+
+def create_db_engine(settings: Settings) -> Engine:
+    """Build the engine for the configured URL; SQLite gets the pragmas a server needs."""
+    url = settings.effective_database_url
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _: Any) -> None:
+        # Let SQLAlchemy, not pysqlite, decide when a transaction begins.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        immediate = connection.get_execution_options().get(_IMMEDIATE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def create_schema(engine: Engine) -> None:
+    """Create missing tables; idempotent, so every start may call it."""
+    import app.models  # noqa: F401  (registers the tables)
+
+    SQLModel.metadata.create_all(engine)
+
+
+def drop_schema(engine: Engine) -> None:
+    import app.models  # noqa: F401
+
+    SQLModel.metadata.drop_all(engine)
+
+
+@contextmanager
+def write_session(engine: Engine) -> Iterator[Session]:
+    """A unit of work that holds the write lock from its first statement.
+
+    On SQLite this is `BEGIN IMMEDIATE`, so read-check-write sequences (visit vs
+    upload, outbox claims) are serialised; on PostgreSQL callers add
+    `with_for_update()` to the rows they check. Commits on success, rolls back on error.
+    """
+    with Session(engine, expire_on_commit=False) as session:
+        session.connection(execution_options={_IMMEDIATE: True})
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+@contextmanager
+def read_session(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+def wipe_data(engine: Engine) -> None:
+    """Delete every row in one transaction, children first; safe while a server runs."""
+    import app.models  # noqa: F401
+
+    with write_session(engine) as session:
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            session.execute(table.delete())

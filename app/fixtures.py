@@ -1,0 +1,121 @@
+"""Load and check the fixtures file: API keys and the practitioner directory."""
+
+from __future__ import annotations
+
+import hmac
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from app.identifiers import rpps_luhn_ok
+
+
+class FixtureError(Exception):
+    """The fixtures file cannot be used; the message names file, entry and field."""
+
+
+class ApiKeyFixture(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200)
+    webhook_url: str | None = Field(default=None, pattern=r"^https?://")
+    webhook_secret: str | None = Field(default=None, pattern=r"^whsec_[A-Za-z0-9+/=]+$")
+
+
+class Practitioner(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rpps: str = Field(pattern=r"^[0-9]{11}$")
+    first_name: str = Field(min_length=1, max_length=100)
+    last_name: str = Field(min_length=1, max_length=100)
+    specialty: str = Field(min_length=1, max_length=200)
+
+    @property
+    def display_name(self) -> str:
+        return f"Dr {self.first_name} {self.last_name}"
+
+
+class Fixtures(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    api_keys: tuple[ApiKeyFixture, ...] = ()
+    practitioners: tuple[Practitioner, ...] = ()
+    # Filled in by load_fixtures: RPPS that fail their check digit (allowed).
+    warnings: tuple[str, ...] = ()
+
+    def find_key(self, presented: str) -> ApiKeyFixture | None:
+        """Compare against every key in constant time, so timing reveals nothing."""
+        found = None
+        for api_key in self.api_keys:
+            if hmac.compare_digest(api_key.key.encode(), presented.encode()):
+                found = api_key
+        return found
+
+    def practitioner(self, rpps: str) -> Practitioner | None:
+        return next((p for p in self.practitioners if p.rpps == rpps), None)
+
+    def is_known_practitioner(self, rpps: str) -> bool:
+        return self.practitioner(rpps) is not None
+
+
+def _where(path: Path, loc: tuple[int | str, ...], raw: object) -> str:
+    """Render a pydantic location as `file: api_keys[1] (key 'x'), field 'webhook_url'`."""
+    if not loc:
+        return f"{path}: top level"
+    section = str(loc[0])
+    if len(loc) == 1:
+        return f"{path}: section '{section}'"
+    index = loc[1]
+    entry = f"{section}[{index}]"
+    items = raw.get(section) if isinstance(raw, dict) else None
+    if isinstance(items, list) and isinstance(index, int) and index < len(items):
+        item = items[index]
+        label = item.get("key") or item.get("rpps") if isinstance(item, dict) else None
+        if label:
+            entry += f" ({label})"
+    field = ".".join(str(part) for part in loc[2:])
+    return f"{path}: entry {entry}" + (f", field '{field}'" if field else "")
+
+
+def load_fixtures(path: Path) -> Fixtures:
+    """Read, validate and cross-check a fixtures file, or raise FixtureError."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise FixtureError(f"{path}: cannot read the fixtures file ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise FixtureError(f"{path}: not valid YAML{where}") from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise FixtureError(f"{path}: top level must be a mapping with api_keys and practitioners")
+    raw.pop("warnings", None)
+    try:
+        fixtures = Fixtures.model_validate(raw)
+    except ValidationError as exc:
+        lines = [f"{_where(path, err['loc'], raw)}: {err['msg']}" for err in exc.errors()]
+        raise FixtureError("invalid fixtures\n  " + "\n  ".join(lines)) from None
+    _reject_duplicates(path, "api_keys", [k.key for k in fixtures.api_keys], "key")
+    _reject_duplicates(path, "practitioners", [p.rpps for p in fixtures.practitioners], "rpps")
+    warnings = tuple(
+        f"{path}: practitioner {p.rpps} fails the RPPS check digit (allowed, like some "
+        "official test numbers)"
+        for p in fixtures.practitioners
+        if not rpps_luhn_ok(p.rpps)
+    )
+    return fixtures.model_copy(update={"warnings": warnings})
+
+
+def _reject_duplicates(path: Path, section: str, values: list[str], field: str) -> None:
+    seen: dict[str, int] = {}
+    for index, value in enumerate(values):
+        if value in seen:
+            raise FixtureError(
+                f"{path}: entry {section}[{index}], field '{field}': "
+                f"'{value}' repeats {section}[{seen[value]}]"
+            )
+        seen[value] = index

@@ -1,0 +1,172 @@
+"""Tables, wire schemas and statuses."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Text, TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite drops the offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _ts(*, index: bool = False, nullable: bool = True) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+class DraftStatus(StrEnum):
+    TEMPORARY = "temporary"
+    DRAFT = "draft"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class Draft(SQLModel, table=True):
+    """A téléexpertise request, from the vendor's temporary draft to its end."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    owner_key: str | None = Field(default=None, index=True, max_length=200)
+    status: str = Field(default=DraftStatus.TEMPORARY, max_length=20, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    visited_at: datetime | None = _ts()
+    published_at: datetime | None = _ts()
+    completed_at: datetime | None = _ts()
+    cancelled_at: datetime | None = _ts()
+    author_rpps: str | None = Field(default=None, max_length=64)
+    recipient_rpps: str | None = Field(default=None, max_length=64)
+    patient: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    text: str | None = Field(default=None, sa_column=Column(Text))
+    # Compact JSON text of `context` exactly as parsed, echoed in every notification.
+    context_json: str | None = Field(default=None, sa_column=Column(Text))
+    report_text: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class StoredFile(SQLModel, table=True):
+    """An attachment; visible only once its bytes are on disk and this row committed."""
+
+    __tablename__ = "stored_file"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    draft_id: str = Field(foreign_key="draft.id", index=True, max_length=36)
+    filename: str = Field(max_length=255)
+    content_type: str = Field(max_length=255)
+    sniffed_type: str | None = Field(default=None, max_length=255)
+    size: int
+    sha256: str = Field(max_length=64)
+    storage_name: str = Field(max_length=80)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class WebhookEndpoint(SQLModel, table=True):
+    """A webhook registered at run time; overrides the fixture's for that key."""
+
+    __tablename__ = "webhook_endpoint"
+
+    owner_key: str = Field(primary_key=True, max_length=200)
+    url: str = Field(max_length=2000)
+    secret: str = Field(max_length=200)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class EventStatus(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class WebhookEvent(SQLModel, table=True):
+    """One notification in the durable outbox; its attempts are WebhookAttempt rows."""
+
+    __tablename__ = "webhook_event"
+
+    # Insertion order: per-draft ordering and the `?after=` cursor both rely on it.
+    seq: int | None = Field(default=None, primary_key=True)
+    id: str = Field(default_factory=new_id, unique=True, max_length=36)
+    webhook_id: str = Field(max_length=64)  # Standard Webhooks `webhook-id`, same on retries
+    owner_key: str = Field(index=True, max_length=200)
+    draft_id: str = Field(index=True, max_length=36)
+    event_type: str = Field(max_length=100)
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(default=EventStatus.PENDING, index=True, max_length=20)
+    attempt_count: int = 0
+    next_attempt_at: datetime | None = _ts(index=True)
+    claimed_until: datetime | None = _ts()
+    claim_token: str | None = Field(default=None, max_length=36)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class WebhookAttempt(SQLModel, table=True):
+    """One POST of an event to the vendor's endpoint, successful or not."""
+
+    __tablename__ = "webhook_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_seq: int = Field(foreign_key="webhook_event.seq", index=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    url: str = Field(max_length=2000)
+    status_code: int | None = None
+    duration_ms: float = 0.0
+    error: str | None = Field(default=None, max_length=500)
+    response_body: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class PatientIn(SQLModel):
+    """Patient fields of the Omnidoc document (documentation schema; rules live in validation)."""
+
+    first_name: str | None = None
+    last_name: str | None = None
+    birth_name: str | None = None
+    birth_place: str | None = Field(default=None, description="INSEE code, e.g. 59158")
+    nir: str | None = Field(default=None, description="15 characters, insured person")
+    nir_cert: str | None = Field(default=None, description="15 characters, the patient")
+    gender: str | None = Field(default=None, description="M or F")
+    birth_date: str | None = Field(default=None, description="YYYY-MM-DD")
+    birth_order: int | None = Field(default=None, ge=1, le=9)
+    regime: str | None = Field(default=None, description="2 digits")
+    centre: str | None = Field(default=None, description="4 digits")
+    caisse: str | None = Field(default=None, description="3 digits")
+    gestion: str | None = Field(default=None, description="2 digits")
+    address: str | None = None
+    phone: str | None = Field(default=None, description="10 digits, e.g. 0612345678")
+    email: str | None = None
+
+
+class DraftCreate(SQLModel):
+    """Body of POST /api/interop/v1/drafts; every field is optional, `{}` is valid."""
+
+    patient: PatientIn | None = None
+    author_rpps: str | None = Field(default=None, description="11 digits, in the directory")
+    recipient_rpps: str | None = Field(default=None, description="11 digits")
+    text: str | None = None
+    context: dict[str, Any] | None = Field(
+        default=None, description="Any JSON object (≤ 16 KiB), echoed in every notification"
+    )

@@ -1,0 +1,110 @@
+"""The real console script, a real socket, the Omnidoc document's curl example."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from tests.e2e.server import SandboxServer, console_script
+
+# The document's "Exemple de requête API", verbatim but for the shell variables.
+DOC_CURL = (
+    'curl -s -w "\\n%{http_code}" -X POST -H "Authorization: Bearer $API_KEY" '
+    '-H "Content-Type: application/json" $API_URL/ -d '
+    '\'{"author_rpps": "%s", "patient": {"first_name": "Jeanne", '
+    '"last_name": "Dupuis"}, "context": {"id": "1234"}}\''
+)
+
+
+def _post_document_example(base_url: str, author_rpps: str) -> tuple[int, dict[str, object]]:
+    """Run the document's curl line when curl exists, else send the same bytes with httpx."""
+    api_url = f"{base_url}/api/interop/v1/drafts"
+    if shutil.which("curl"):
+        out = subprocess.run(
+            ["bash", "-c", DOC_CURL.replace("%s", author_rpps)],
+            env={"API_KEY": "sandbox-key-a", "API_URL": api_url, "PATH": "/usr/bin:/bin"},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        body, status = out.rsplit("\n", 1)
+        return int(status), json.loads(body)
+    payload = DOC_CURL.split("-d '")[1].rstrip("'").replace("%s", author_rpps)
+    response = httpx.post(
+        api_url + "/",
+        content=payload.encode(),
+        headers={"Authorization": "Bearer sandbox-key-a", "Content-Type": "application/json"},
+    )
+    return response.status_code, response.json()
+
+
+def test_document_curl_example_with_a_fixture_rpps(sandbox: SandboxServer) -> None:
+    status, body = _post_document_example(sandbox.base_url, "10002170750")
+    assert status == 200
+    assert set(body) == {"id", "redirect_url"}
+    assert body["redirect_url"] == f"{sandbox.base_url}/interop/drafts/{body['id']}"
+
+
+def test_document_curl_example_as_printed_gets_422(sandbox: SandboxServer) -> None:
+    status, body = _post_document_example(sandbox.base_url, "1111111111")
+    assert status == 422
+    assert body["code"] == "validation_failed"
+    assert body["errors"] == [
+        {"field": "author_rpps", "code": "rpps_format", "message": body["errors"][0]["message"]}
+    ]
+
+
+def test_serve_keeps_drafts_across_restarts(sandbox: SandboxServer) -> None:
+    status, body = _post_document_example(sandbox.base_url, "10002170750")
+    assert status == 200
+    sandbox.stop()
+    sandbox.start()
+    view = httpx.get(
+        f"{sandbox.base_url}/api/interop/v1/drafts/{body['id']}",
+        headers={"Authorization": "Bearer sandbox-key-a"},
+    )
+    assert view.json()["context"] == {"id": "1234"}
+
+
+def test_serve_banner_and_logs_hold_no_patient_data(sandbox: SandboxServer) -> None:
+    _post_document_example(sandbox.base_url, "10002170750")
+    httpx.get(f"{sandbox.base_url}/readyz?patient_last_name=Dupuis")
+    sandbox.stop()
+    log = sandbox.log()
+    assert "sandbox-key-a (Vendor A)" in log
+    assert "/docs" in log
+    assert "POST /api/interop/v1/drafts/ 200" in log
+    assert "Jeanne" not in log
+    assert "Dupuis" not in log
+
+
+def test_python_dash_m_app_is_the_same_cli() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "--help"], capture_output=True, text=True, check=True
+    )
+    assert "serve" in result.stdout
+    assert "reset" in result.stdout
+
+
+def test_serve_refuses_a_broken_fixtures_file(tmp_path: Path) -> None:
+    broken = tmp_path / "fixtures.yaml"
+    broken.write_text(
+        "api_keys:\n  - key: k1\n    name: One\n  - key: k1\n    name: Two\npractitioners: []\n"
+    )
+    result = subprocess.run(
+        [console_script(), "serve", "--port", "1"],
+        env={"OMNIDOC_FIXTURES": str(broken), "OMNIDOC_DATA_DIR": str(tmp_path / "d")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert str(broken) in result.stderr
+    assert "api_keys[1]" in result.stderr
+    assert "'key'" in result.stderr
+    assert "Traceback" not in result.stderr
