@@ -150,3 +150,34 @@ def read_owned_view(
     with read_session(engine) as session:
         draft = get_owned_draft(session, draft_id=draft_id, owner_key=owner_key)
         return draft_view(session, draft=draft, base_url=base_url)
+
+
+def visit_draft(
+    engine: Engine, *, draft_id: str, base_url: str, owner_key: str | None = None
+) -> Draft:
+    """The redirect_url's first GET: `temporary` → `draft`; later visits change nothing.
+
+    Runs under the write lock (BEGIN IMMEDIATE / FOR UPDATE) so an upload in flight
+    either commits before it or sees the draft locked. `owner_key=None` means the page,
+    which anyone holding the URL may open.
+    """
+    with write_session(engine) as session:
+        if owner_key is None:
+            draft = _get_any_draft(session, draft_id=draft_id)
+        else:
+            draft = get_owned_draft(
+                session, draft_id=draft_id, owner_key=owner_key, for_update=True
+            )
+        if draft.status == DraftStatus.TEMPORARY:
+            transition(session, draft=draft, to=DraftStatus.DRAFT, base_url=base_url)
+        return draft
+
+
+def _get_any_draft(session: Session, *, draft_id: str) -> Draft:
+    if not is_draft_id(draft_id):
+        raise DraftNotFound()
+    query = select(Draft).where(Draft.id == draft_id.lower()).with_for_update()
+    draft = session.exec(query).first()
+    if draft is None:
+        raise DraftNotFound()
+    return draft
