@@ -1,0 +1,134 @@
+"""The fixtures file: shape, duplicates, check-digit warnings, constant-time key lookup."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.config import PACKAGED_FIXTURES
+from app.fixtures import FixtureError, load_fixtures
+
+SPEC_PRACTITIONERS = {
+    "10002170750",
+    "10001234565",
+    "10002345675",
+    "10003456786",
+    "10004567896",
+    "10005678908",
+}
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "fixtures.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_load_fixtures_default_file() -> None:
+    fixtures = load_fixtures(PACKAGED_FIXTURES)
+    assert [k.key for k in fixtures.api_keys] == ["sandbox-key-a", "sandbox-key-b"]
+    assert [k.name for k in fixtures.api_keys] == ["Vendor A", "Vendor B"]
+    assert {p.rpps for p in fixtures.practitioners} >= SPEC_PRACTITIONERS
+    assert all(p.specialty and p.last_name for p in fixtures.practitioners)
+    assert fixtures.warnings == ()
+
+
+def test_load_fixtures_finds_keys_and_practitioners() -> None:
+    fixtures = load_fixtures(PACKAGED_FIXTURES)
+    found = fixtures.find_key("sandbox-key-b")
+    assert found is not None
+    assert found.name == "Vendor B"
+    assert fixtures.find_key("sandbox-key-") is None
+    assert fixtures.find_key("") is None
+    assert fixtures.is_known_practitioner("10002170750")
+    assert not fixtures.is_known_practitioner("10000000000")
+
+
+def test_load_fixtures_spec_example_shape(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        """
+api_keys:
+  - key: sandbox-key-a
+    name: Vendor A
+    webhook_url: http://127.0.0.1:9000/hook
+    webhook_secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+practitioners:
+  - rpps: "10002170750"
+    first_name: Camille
+    last_name: Durand
+    specialty: Médecine générale
+""",
+    )
+    fixtures = load_fixtures(path)
+    assert fixtures.api_keys[0].webhook_url == "http://127.0.0.1:9000/hook"
+
+
+def test_load_fixtures_names_file_entry_and_field(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "api_keys:\n  - key: k1\n    name: One\n    webhook_url: ftp://x\npractitioners: []\n",
+    )
+    with pytest.raises(FixtureError) as caught:
+        load_fixtures(path)
+    message = str(caught.value)
+    assert str(path) in message
+    assert "api_keys[0] (k1)" in message
+    assert "'webhook_url'" in message
+
+
+def test_load_fixtures_bad_rpps_format(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "practitioners:\n  - rpps: '123'\n    first_name: A\n    last_name: B\n    specialty: C\n",
+    )
+    with pytest.raises(FixtureError, match=r"practitioners\[0\] \(123\), field 'rpps'"):
+        load_fixtures(path)
+
+
+def test_load_fixtures_unknown_member(tmp_path: Path) -> None:
+    path = _write(tmp_path, "api_keys:\n  - key: k1\n    name: One\n    colour: red\n")
+    with pytest.raises(FixtureError, match="field 'colour'"):
+        load_fixtures(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        (
+            "api_keys:\n  - key: k\n    name: A\n  - key: k\n    name: B\n",
+            "api_keys[1], field 'key'",
+        ),
+        (
+            "practitioners:\n"
+            + "  - {rpps: '10002170750', first_name: A, last_name: B, specialty: C}\n" * 2,
+            "practitioners[1], field 'rpps'",
+        ),
+    ],
+)
+def test_load_fixtures_rejects_repeats(tmp_path: Path, text: str, fragment: str) -> None:
+    with pytest.raises(FixtureError, match=fragment.replace("[", r"\[").replace("]", r"\]")):
+        load_fixtures(_write(tmp_path, text))
+
+
+@pytest.mark.parametrize("text", ["api_keys: [\n", "- just\n- a list\n"])
+def test_load_fixtures_not_a_mapping_or_not_yaml(tmp_path: Path, text: str) -> None:
+    with pytest.raises(FixtureError, match=str(tmp_path)):
+        load_fixtures(_write(tmp_path, text))
+
+
+def test_load_fixtures_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(FixtureError, match="cannot read"):
+        load_fixtures(tmp_path / "absent.yaml")
+
+
+def test_load_fixtures_warns_on_check_digit(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "practitioners:\n  - {rpps: '10000000000', first_name: A, last_name: B, specialty: C}\n",
+    )
+    fixtures = load_fixtures(path)
+    assert fixtures.is_known_practitioner("10000000000")
+    assert len(fixtures.warnings) == 1
+    assert "10000000000" in fixtures.warnings[0]
