@@ -1,0 +1,53 @@
+"""Storage: SQLite pragmas, idempotent schema, readiness while the database is down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from app.config import Settings
+from app.db import create_db_engine, create_schema
+from app.main import create_app
+from tests.conftest import auth, wait_ready
+from tests.e2e.server import free_port
+
+
+def test_sqlite_runs_in_wal_mode_with_busy_timeout(tmp_path: Path) -> None:
+    engine = create_db_engine(Settings(data_dir=tmp_path))  # SQLite even in the PostgreSQL run
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 30000
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    engine.dispose()
+
+
+def test_create_schema_is_idempotent(settings: Settings) -> None:
+    engine = create_db_engine(settings)
+    create_schema(engine)
+    create_schema(engine)
+    engine.dispose()
+
+
+def test_readyz_is_503_until_the_database_answers(tmp_path: Path) -> None:
+    closed = f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/none?connect_timeout=1"
+    settings = Settings(data_dir=tmp_path / "d", database_url=closed)
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/healthz").status_code == 200
+        ready = client.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["code"] == "not_ready"
+        api = client.post("/api/interop/v1/drafts", json={}, headers=auth())
+        assert api.status_code == 503
+        assert api.headers["Retry-After"] == "1"
+
+
+def test_base_url_setting_is_used_in_redirect_url(tmp_path: Path, database_url: str | None) -> None:
+    settings = Settings(
+        data_dir=tmp_path / "d", database_url=database_url, base_url="https://sandbox.example/"
+    )
+    with TestClient(create_app(settings)) as client:
+        wait_ready(client)
+        body = client.post("/api/interop/v1/drafts", json={}, headers=auth()).json()
+    assert body["redirect_url"] == f"https://sandbox.example/interop/drafts/{body['id']}"
