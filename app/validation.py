@@ -7,7 +7,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -44,6 +44,8 @@ _BIRTH_ORDER_STRINGS = frozenset("123456789")
 # NUL and lone surrogates parse from JSON but cannot be stored as UTF-8 or PostgreSQL text.
 _UNSTORABLE_RE = re.compile("[\x00\ud800-\udfff]")
 _MAX_FIELD_NAME = 100
+# Beyond this many unknown fields, the rest are counted, not named (and not fuzzy-matched).
+_MAX_UNKNOWN_LISTED = 50
 # Wire names to suggest for an unknown key, including URL-style names such as patient_nir.
 _PATIENT_HINTS = {name: f"patient.{name}" for name in PATIENT_FIELDS}
 _TOP_HINTS = {name: name for name in TOP_LEVEL_FIELDS} | _PATIENT_HINTS
@@ -93,7 +95,7 @@ class _Collector:
         if self.strict and code in STRICT_CODES:
             self.error(field, code, f"{text} (an error because strict mode is on)")
         else:
-            self.warnings.append(FieldIssue(field, code, f"{field} {text}"))
+            self.warnings.append(FieldIssue(field, code, f"{field} {text}" if field else text))
 
 
 def _text(c: _Collector, field: str, value: object, limit: int) -> None:
@@ -246,6 +248,16 @@ def _unknown(c: _Collector, prefix: str, key: object) -> None:
     c.warn(shown, "unknown_field", f"is not an Omnidoc field.{hint}")
 
 
+def _unknowns(c: _Collector, prefix: str, keys: list[object]) -> None:
+    """Name the first unknown fields one by one, then count the rest in one issue."""
+    for key in keys[:_MAX_UNKNOWN_LISTED]:
+        _unknown(c, prefix, key)
+    if len(keys) > _MAX_UNKNOWN_LISTED:
+        rest = len(keys) - _MAX_UNKNOWN_LISTED
+        owner = prefix.rstrip(".") or "The body"
+        c.warn(prefix.rstrip("."), "unknown_field", f"{owner} has {rest} more unknown fields.")
+
+
 def _patient(c: _Collector, patient: dict[object, object], *, today: date, from_url: bool) -> None:
     nirs: dict[str, str | None] = {}
     gender: str | None = None
@@ -273,9 +285,7 @@ def _patient(c: _Collector, patient: dict[object, object], *, today: date, from_
             _phone(c, field, value)
         else:
             _email(c, field, value)
-    for key in patient:
-        if key not in PATIENT_FIELDS:
-            _unknown(c, "patient.", key)
+    _unknowns(c, "patient.", [key for key in patient if key not in PATIENT_FIELDS])
     for field, nir in nirs.items():
         if nir is not None:
             _coherence(c, field, nir, gender, born, place)
@@ -291,12 +301,15 @@ def validate_draft(
 ) -> ValidationReport:
     """Check a parsed draft body against SPEC §2 and report every problem at once."""
     c = _Collector(strict=strict)
+    # The latest calendar date anywhere (UTC+14), so a birth "today" in any French
+    # territory is never in the future.
+    today = today or (datetime.now(UTC) + timedelta(hours=14)).date()
     if not isinstance(body, dict):
         c.error("", "not_an_object", "The body must be a JSON object.")
         return ValidationReport(tuple(c.errors), tuple(c.warnings))
     patient = body.get("patient")
     if isinstance(patient, dict):
-        _patient(c, patient, today=today or date.today(), from_url=birth_order_from_url)
+        _patient(c, patient, today=today, from_url=birth_order_from_url)
     elif patient is not None:
         c.error("patient", "not_an_object", "patient must be a JSON object.")
     author = body.get("author_rpps")
@@ -311,7 +324,5 @@ def validate_draft(
         _text(c, "text", body["text"], TEXT_MAX_CHARS["text"])
     if body.get("context") is not None:
         _context(c, body["context"])
-    for key in body:
-        if key not in TOP_LEVEL_FIELDS:
-            _unknown(c, "", key)
+    _unknowns(c, "", [key for key in body if key not in TOP_LEVEL_FIELDS])
     return ValidationReport(tuple(c.errors), tuple(c.warnings))

@@ -8,7 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.config import Settings
+from app.errors import warnings_header
 from app.main import create_app
+from app.validation import FieldIssue
 from tests.conftest import AUTHOR, KEY_B, auth, create_draft, wait_ready
 
 DOC_CURL_BODY = {
@@ -145,13 +147,27 @@ def test_create_draft_warnings_travel_in_header(client: TestClient) -> None:
     assert ("extra", "unknown_field") in pairs
 
 
-def test_create_draft_warnings_header_is_capped(client: TestClient) -> None:
-    body = {f"unknown_{i:04d}": i for i in range(500)}
+def test_create_draft_many_unknown_fields_are_summarised(client: TestClient) -> None:
+    body = {f"unknown_{i:05d}": i for i in range(20000)}
     response = client.post(URL, json=body, headers=auth())
+    assert response.status_code == 200
     header = response.headers["Omnidoc-Sandbox-Warnings"]
     assert len(header) <= 4096
+    warnings = json.loads(header)
+    assert warnings[0] == {"field": "unknown_00000", "code": "unknown_field"}
+    assert warnings[-1] == {"field": "", "code": "unknown_field"}
+
+
+def test_warnings_header_is_cut_at_4_kib() -> None:
+    issues = [FieldIssue(f"patient.field_{i:04d}", "unknown_field", "m") for i in range(500)]
+    header = warnings_header(issues)
+    assert len(header) <= 4096
     assert header.isascii()
-    assert json.loads(header)[-1] == {"code": "truncated"}
+    decoded = json.loads(header)
+    assert decoded[-1] == {"code": "truncated"}
+    assert decoded[0] == {"field": "patient.field_0000", "code": "unknown_field"}
+    assert len(warnings_header(issues[:3])) < 200
+    assert warnings_header([FieldIssue("é", "x", "")]) == '[{"field":"\\u00e9","code":"x"}]'
 
 
 def test_create_draft_strict_mode_turns_warnings_into_errors(tmp_path, database_url) -> None:
