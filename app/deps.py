@@ -11,8 +11,19 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
 from app.config import Settings
-from app.errors import BodyTooLarge, InvalidJson, NotReady, Unauthorized, UnsupportedMediaType
+from app.errors import (
+    BodyTooLarge,
+    InvalidJson,
+    NotReady,
+    Unauthorized,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
 from app.fixtures import ApiKeyFixture, Fixtures
+from app.validation import FieldIssue
+
+# Deeper documents cannot be rendered back (pydantic's serializer stops near 500 levels).
+MAX_JSON_DEPTH = 64
 
 
 @dataclass
@@ -110,7 +121,7 @@ async def json_body(request: Request, runtime: RuntimeDep) -> Any:
     if not raw.strip():
         return {}
     try:
-        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        parsed = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
     except UnicodeDecodeError:
         raise InvalidJson("The body is not UTF-8.") from None
     except json.JSONDecodeError as exc:
@@ -119,6 +130,30 @@ async def json_body(request: Request, runtime: RuntimeDep) -> Any:
         ) from None
     except (ValueError, RecursionError):
         raise InvalidJson("The body is not valid JSON (NaN, Infinity or too deep).") from None
+    if _nesting_depth(parsed) > MAX_JSON_DEPTH:
+        raise ValidationFailed(
+            errors=[
+                FieldIssue("", "too_deep", f"JSON nesting is limited to {MAX_JSON_DEPTH} levels.")
+            ]
+        )
+    return parsed
+
+
+def _nesting_depth(value: Any) -> int:
+    """Deepest nesting of lists/objects, computed without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = (
+            node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        )
+        for child in children:
+            if isinstance(child, dict | list):
+                deepest = max(deepest, depth + 1)
+                stack.append((child, depth + 1))
+        if isinstance(node, dict | list):
+            deepest = max(deepest, depth)
+    return deepest
 
 
 JsonBody = Annotated[Any, Depends(json_body)]

@@ -266,3 +266,16 @@ def test_get_draft_unknown_or_malformed_id(client: TestClient, draft_id: str) ->
 
 def test_get_draft_requires_auth(client: TestClient) -> None:
     assert client.get(f"{URL}/{create_draft(client)}").status_code == 401
+
+
+@pytest.mark.parametrize("depth", [63, 65, 900])
+def test_create_draft_nesting_depth_is_limited(client: TestClient, depth: int) -> None:
+    raw = b'{"context": {"a": ' + b"[" * (depth - 2) + b"]" * (depth - 2) + b"}}"
+    response = client.post(URL, content=raw, headers=auth())
+    if depth <= 64:
+        assert response.status_code == 200
+        view = client.get(f"{URL}/{response.json()['id']}", headers=auth())
+        assert view.status_code == 200
+    else:
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["code"] == "too_deep"
