@@ -11,7 +11,13 @@ from hypothesis import strategies as st
 from app.validation import PATIENT_FIELDS, validate_draft
 from tests.conftest import auth
 
-_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text()
+_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text()
+)
 _json: st.SearchStrategy[Any] = st.recursive(
     _scalars,
     lambda children: (
