@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -157,3 +158,19 @@ def _nesting_depth(value: Any) -> int:
 
 
 JsonBody = Annotated[Any, Depends(json_body)]
+
+
+def admin_access(
+    runtime: RuntimeDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """Admin scope: open when OMNIDOC_ADMIN_TOKEN is unset, else that bearer token (SPEC §6)."""
+    token = runtime.settings.admin_token
+    if not token:
+        return
+    presented = credentials.credentials if credentials is not None else ""
+    if not hmac.compare_digest(presented.encode(), token.encode()):
+        raise Unauthorized("Admin scope: send `Authorization: Bearer <OMNIDOC_ADMIN_TOKEN>`.")
+
+
+AdminAccess = Annotated[None, Depends(admin_access)]

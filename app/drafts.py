@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -12,8 +14,16 @@ from sqlmodel import Session, col, select
 
 from app import reports, webhooks
 from app.db import read_session, write_session
-from app.errors import DraftNotFound, InvalidTransition
+from app.errors import (
+    DraftIncomplete,
+    DraftNotFound,
+    InvalidTransition,
+    ReportNotReady,
+    ValidationFailed,
+)
+from app.identifiers import is_rpps
 from app.models import Draft, DraftStatus, StoredFile, utcnow
+from app.validation import FieldIssue
 
 S = DraftStatus
 
@@ -181,3 +191,130 @@ def _get_any_draft(session: Session, *, draft_id: str) -> Draft:
     if draft is None:
         raise DraftNotFound()
     return draft
+
+
+# --- Downstream transitions (sandbox-defined, SPEC §5-6): the helpers and the pages. ---
+
+REPORT_TEXT_MAX_CHARS = 20_000
+DEFAULT_REPORT_TEXT = "Compte rendu de téléexpertise (texte par défaut du sandbox)."
+# NUL and lone surrogates parse from JSON but cannot be stored as UTF-8 or PostgreSQL text.
+_UNSTORABLE_RE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _body_object(body: object) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise ValidationFailed(
+            "The body must be a JSON object.",
+            errors=[FieldIssue("", "not_an_object", "The body must be a JSON object.")],
+        )
+    return body
+
+
+def _locked(session: Session, *, draft_id: str, owner_key: str | None) -> Draft:
+    """The draft under the write lock; `owner_key=None` is the pages (whoever holds the URL)."""
+    if owner_key is None:
+        return _get_any_draft(session, draft_id=draft_id)
+    return get_owned_draft(session, draft_id=draft_id, owner_key=owner_key, for_update=True)
+
+
+def _check_move(draft: Draft, to: DraftStatus) -> None:
+    """Refuse an impossible move before looking at anything else (e.g. missing fields)."""
+    if (DraftStatus(draft.status), to) not in ALLOWED_MOVES:
+        raise InvalidTransition(
+            f"A draft in status '{draft.status}' cannot become '{to}'.",
+            extra={"current_status": str(draft.status), "requested_status": str(to)},
+        )
+
+
+def _author_from_body(body: dict[str, Any], is_known_practitioner: Callable[[str], bool]) -> Any:
+    author = body.get("author_rpps")
+    if author is None:
+        return None
+    if not (isinstance(author, str) and is_rpps(author)):
+        message = "author_rpps must be a string of 11 digits."
+        raise ValidationFailed(message, errors=[FieldIssue("author_rpps", "rpps_format", message)])
+    if not is_known_practitioner(author):
+        message = "author_rpps is not in the practitioner directory (OMNIDOC_FIXTURES)."
+        raise ValidationFailed(
+            message, errors=[FieldIssue("author_rpps", "unknown_author_rpps", message)]
+        )
+    return author
+
+
+def publish_draft(
+    engine: Engine,
+    *,
+    draft_id: str,
+    owner_key: str | None,
+    base_url: str,
+    body: object,
+    is_known_practitioner: Callable[[str], bool],
+) -> dict[str, Any]:
+    """`draft` → `in_progress`; needs an author (the draft's, else the body's) and a recipient."""
+    author = _author_from_body(_body_object(body), is_known_practitioner)
+    with write_session(engine) as session:
+        draft = _locked(session, draft_id=draft_id, owner_key=owner_key)
+        _check_move(draft, DraftStatus.IN_PROGRESS)
+        if not draft.author_rpps and author:
+            draft.author_rpps = author
+        missing = [name for name in ("author_rpps", "recipient_rpps") if not getattr(draft, name)]
+        if missing:
+            raise DraftIncomplete(
+                f"Publishing needs {' and '.join(missing)}; the draft has none.",
+                extra={"missing": missing},
+            )
+        transition(session, draft=draft, to=DraftStatus.IN_PROGRESS, base_url=base_url)
+        return draft_view(session, draft=draft, base_url=base_url)
+
+
+def complete_draft(
+    engine: Engine, *, draft_id: str, owner_key: str | None, base_url: str, body: object
+) -> dict[str, Any]:
+    """`in_progress` → `completed`, the recipient's answer; `body.report_text` is optional."""
+    report_text = _body_object(body).get("report_text")
+    if report_text is not None and not (
+        isinstance(report_text, str) and len(report_text) <= REPORT_TEXT_MAX_CHARS
+    ):
+        message = f"report_text must be a string of at most {REPORT_TEXT_MAX_CHARS} characters."
+        raise ValidationFailed(message, errors=[FieldIssue("report_text", "invalid", message)])
+    if report_text is not None and _UNSTORABLE_RE.search(report_text):
+        message = "report_text holds a NUL character or a lone surrogate."
+        raise ValidationFailed(message, errors=[FieldIssue("report_text", "invalid", message)])
+    with write_session(engine) as session:
+        draft = _locked(session, draft_id=draft_id, owner_key=owner_key)
+        _check_move(draft, DraftStatus.COMPLETED)
+        draft.report_text = report_text or DEFAULT_REPORT_TEXT
+        transition(session, draft=draft, to=DraftStatus.COMPLETED, base_url=base_url)
+        return draft_view(session, draft=draft, base_url=base_url)
+
+
+def cancel_draft(
+    engine: Engine, *, draft_id: str, owner_key: str | None, base_url: str
+) -> dict[str, Any]:
+    """`temporary`, `draft` or `in_progress` → `cancelled`."""
+    with write_session(engine) as session:
+        draft = _locked(session, draft_id=draft_id, owner_key=owner_key)
+        transition(session, draft=draft, to=DraftStatus.CANCELLED, base_url=base_url)
+        return draft_view(session, draft=draft, base_url=base_url)
+
+
+def visit_owned_draft(
+    engine: Engine, *, draft_id: str, owner_key: str, base_url: str
+) -> dict[str, Any]:
+    """The `visit` helper: what the redirect_url's first GET does; already visited = no-op."""
+    visit_draft(engine, draft_id=draft_id, base_url=base_url, owner_key=owner_key)
+    return read_owned_view(engine, draft_id=draft_id, owner_key=owner_key, base_url=base_url)
+
+
+def read_report(
+    engine: Engine, *, draft_id: str, owner_key: str, directory: reports.Directory
+) -> tuple[Draft, bytes]:
+    """The compte rendu PDF of a completed draft; 409 `report_not_ready` before."""
+    with read_session(engine) as session:
+        draft = get_owned_draft(session, draft_id=draft_id, owner_key=owner_key)
+    if draft.status != DraftStatus.COMPLETED:
+        raise ReportNotReady(
+            f"The draft is '{draft.status}'; its report exists once it is 'completed'.",
+            extra={"current_status": str(draft.status)},
+        )
+    return draft, reports.render_report(draft, directory=directory)

@@ -35,6 +35,12 @@ CATALOG: dict[str, ErrorDoc] = {
     "invalid_json": ErrorDoc(
         400, "Malformed JSON", "The body is not valid UTF-8 JSON. Check quoting and commas."
     ),
+    "invalid_multipart": ErrorDoc(
+        400,
+        "Malformed multipart body",
+        "The multipart/form-data body could not be parsed (boundary, part headers, or a "
+        "body cut short). Send files as curl does: `-F 'file=@a.png'`; nothing was stored.",
+    ),
     "unauthorized": ErrorDoc(
         401,
         "Missing or unknown API key",
@@ -49,6 +55,12 @@ CATALOG: dict[str, ErrorDoc] = {
         "POST /api/interop/v1/drafts with the same key.",
     ),
     "file_not_found": ErrorDoc(404, "File not found", "No such file on this draft."),
+    "delivery_not_found": ErrorDoc(
+        404,
+        "Delivery not found",
+        "No webhook delivery with this id belongs to your API key. Take the `id` from "
+        "GET /_sandbox/webhooks/deliveries.",
+    ),
     "method_not_allowed": ErrorDoc(
         405, "Method not allowed", "This path exists but not with this HTTP method."
     ),
@@ -86,6 +98,12 @@ CATALOG: dict[str, ErrorDoc] = {
         "Validation failed",
         "One or more fields break the Omnidoc rules. Each entry of `errors` names the "
         "field, a code and how to fix it; nothing was stored.",
+    ),
+    "storage_failed": ErrorDoc(
+        507,
+        "Storage failed",
+        "The sandbox could not write the upload to its data dir (disk full or not "
+        "writable); nothing was stored. Free space under OMNIDOC_DATA_DIR and retry.",
     ),
     "not_ready": ErrorDoc(
         503, "Not ready", "The sandbox is still starting (database or fixtures). Retry."
@@ -155,6 +173,10 @@ class InvalidTransition(ApiError):
 
 class ReportNotReady(ApiError):
     code = "report_not_ready"
+
+
+class DeliveryNotFound(ApiError):
+    code = "delivery_not_found"
 
 
 class BodyTooLarge(ApiError):

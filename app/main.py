@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
 
+from app import delivery, uploads
 from app.accesslog import AccessLogMiddleware
 from app.config import Settings, get_settings
 from app.db import create_db_engine, create_schema
@@ -19,7 +20,7 @@ from app.deps import Runtime
 from app.errors import install_error_handlers
 from app.fixtures import load_fixtures
 from app.models import DraftCreate
-from app.routes import interop, system
+from app.routes import interop, pages, sandbox, system
 
 logger = logging.getLogger("omnidoc_sandbox")
 
@@ -33,6 +34,17 @@ DESCRIPTION = """\
   test helpers, admin) are this sandbox's own contract: the Omnidoc document leaves the
   downstream side to each integration. They are not Omnidoc's API.
 * Every error is RFC 9457 `application/problem+json` with a `code`; see `/errors/<code>`.
+
+**Notifications (sandbox-defined).** Each change of a key's draft to `in_progress`,
+`completed` or `cancelled` POSTs `{"type": "telexpertise.status_changed", "timestamp",
+"data": {"id", "status", "previous_status", "context", "report_url", "billing"}}` to the
+key's webhook URL (fixtures, or `PUT /_sandbox/webhook`), signed per Standard Webhooks
+(`webhook-id`, the same on every retry, `webhook-timestamp`, `webhook-signature`). First
+attempt at once; a non-2xx answer, a timeout (`OMNIDOC_WEBHOOK_TIMEOUT`) or a connection
+error is retried after each delay of `OMNIDOC_WEBHOOK_RETRY_SCHEDULE`, then the delivery
+is `failed`. A draft's notifications arrive in order. With no webhook URL, attempts are
+recorded with an error and follow the same schedule. Inspect and replay them with
+`GET /_sandbox/webhooks/deliveries` and `POST /_sandbox/webhooks/deliveries/{id}/redeliver`.
 """
 
 
@@ -52,8 +64,13 @@ async def _connect_database(runtime: Runtime) -> Engine:
 
 async def _start(runtime: Runtime) -> None:
     runtime.engine = await _connect_database(runtime)
+    try:  # leftovers of a crash mid-upload; never worth failing the start over
+        await asyncio.to_thread(uploads.sweep_orphans, runtime.engine, settings=runtime.settings)
+    except Exception as exc:
+        logger.warning("upload sweep skipped (%s)", type(exc).__name__)
     runtime.ready = True
     logger.info("ready: database and fixtures loaded")
+    await delivery.run_worker(runtime)  # the webhook outbox, until shutdown cancels it
 
 
 @asynccontextmanager
@@ -69,6 +86,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         starter.cancel()
+        with suppress(asyncio.CancelledError, Exception):  # let the worker finish its step
+            await starter
         if runtime.engine is not None:
             runtime.engine.dispose()
 
@@ -116,6 +135,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(AccessLogMiddleware)
     app.include_router(system.router)
     app.include_router(interop.router)
+    app.include_router(sandbox.router)
+    app.include_router(pages.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -170,3 +170,20 @@ class DraftCreate(SQLModel):
     context: dict[str, Any] | None = Field(
         default=None, description="Any JSON object (≤ 16 KiB), echoed in every notification"
     )
+
+
+class InboxItem(SQLModel, table=True):
+    """One request received by the built-in webhook receiver `/_sandbox/inbox/{name}`."""
+
+    __tablename__ = "inbox_item"
+
+    # Insertion order, for the `?after=` cursor.
+    seq: int | None = Field(default=None, primary_key=True)
+    id: str = Field(default_factory=new_id, unique=True, max_length=36)
+    name: str = Field(index=True, max_length=64)
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    method: str = Field(max_length=10)
+    headers: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON))
+    body: str = Field(default="", sa_column=Column(Text, nullable=False))
+    body_encoding: str = Field(default="utf-8", max_length=10)  # or "base64" for binary
+    size: int = 0

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
-from app import drafts
+from app import drafts, uploads
 from app.deps import BaseUrlDep, CurrentKey, EngineDep, JsonBody, RuntimeDep
 from app.errors import ValidationFailed, problem_responses, warnings_header
 from app.models import DraftCreate
@@ -77,6 +79,129 @@ def get_draft(
     """Pull view of a draft owned by the calling key (sandbox-defined)."""
     return drafts.read_owned_view(
         engine, draft_id=draft_id, owner_key=api_key.key, base_url=base_url
+    )
+
+
+class AttachedFile(BaseModel):
+    id: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+class FilesAttached(BaseModel):
+    """The files stored by one upload request, in the order they were sent."""
+
+    files: list[AttachedFile]
+
+
+_ATTACH_DOC: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "array", "items": {"type": "string", "format": "binary"}}
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/drafts/{draft_id}/files/",
+    response_model=FilesAttached,
+    responses=problem_responses(400, 401, 404, 409, 413, 415, 422, 507),
+    openapi_extra=_ATTACH_DOC,
+)
+@router.post("/drafts/{draft_id}/files", response_model=FilesAttached, include_in_schema=False)
+async def attach_files(
+    draft_id: str, request: Request, api_key: CurrentKey, runtime: RuntimeDep, engine: EngineDep
+) -> FilesAttached:
+    """Attach files, parts named `file`, while the draft is temporary ("Ajout de fichiers")."""
+    stored = await uploads.attach_files(
+        engine,
+        settings=runtime.settings,
+        draft_id=draft_id,
+        owner_key=api_key.key,
+        content_type=request.headers.get("content-type", ""),
+        content_length=request.headers.get("content-length"),
+        stream=request.stream(),
+    )
+    return FilesAttached(
+        files=[
+            AttachedFile(
+                id=f.id,
+                filename=f.filename,
+                content_type=f.content_type,
+                size=f.size,
+                sha256=f.sha256,
+            )
+            for f in stored
+        ]
+    )
+
+
+@router.get(
+    "/drafts/{draft_id}/files/{file_id}",
+    response_class=FileResponse,
+    responses={
+        200: {"content": {"application/octet-stream": {}}, "description": "The file's bytes"},
+        **problem_responses(401, 404),
+    },
+    tags=["Sandbox-defined"],
+)
+def download_file(
+    draft_id: str, file_id: str, api_key: CurrentKey, runtime: RuntimeDep, engine: EngineDep
+) -> FileResponse:
+    """The bytes of an attached file, to the owning key (sandbox-defined)."""
+    row, path = uploads.stored_file(
+        engine, settings=runtime.settings, draft_id=draft_id, file_id=file_id, owner_key=api_key.key
+    )
+    return FileResponse(
+        path,
+        media_type=row.content_type,
+        headers={
+            "Content-Disposition": _attachment(row.filename),
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "sandbox",
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+def _attachment(filename: str) -> str:
+    """RFC 6266: an ASCII fallback, then the exact name as RFC 8187 `filename*`."""
+    fallback = "".join(c if " " <= c <= "~" and c not in '"\\%' else "_" for c in filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+@router.get(
+    "/drafts/{draft_id}/report",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/pdf": {}}, "description": "The compte rendu (PDF)."},
+        **problem_responses(401, 404, 409),
+    },
+    tags=["Sandbox-defined"],
+)
+def get_report(
+    draft_id: str, api_key: CurrentKey, runtime: RuntimeDep, engine: EngineDep
+) -> Response:
+    """The compte rendu PDF once the téléexpertise is `completed` (sandbox-defined)."""
+    draft, pdf = drafts.read_report(
+        engine, draft_id=draft_id, owner_key=api_key.key, directory=runtime.fixtures.practitioner
+    )
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="compte-rendu-{draft.id}.pdf"'},
     )
 
 

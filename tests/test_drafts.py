@@ -1,0 +1,223 @@
+"""The state machine called directly: ALLOWED_MOVES, transition() and the downstream moves."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from itertools import product
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from app import drafts
+from app.config import Settings
+from app.db import create_db_engine, create_schema, read_session, write_session
+from app.errors import DraftIncomplete, InvalidTransition, ReportNotReady, ValidationFailed
+from app.models import Draft, DraftStatus, WebhookEvent
+from tests.conftest import AUTHOR, KEY_A, RECIPIENT
+
+S = DraftStatus
+BASE = "http://sandbox.test"
+
+
+def _known(rpps: str) -> bool:
+    return rpps in (AUTHOR, RECIPIENT)
+
+
+@pytest.fixture
+def engine(settings: Settings) -> Iterator[Engine]:
+    engine = create_db_engine(settings)
+    create_schema(engine)
+    yield engine
+    engine.dispose()
+
+
+def _draft(engine: Engine, status: DraftStatus = S.TEMPORARY, **fields: object) -> str:
+    body = {"author_rpps": AUTHOR, "recipient_rpps": RECIPIENT, **fields}
+    draft = drafts.create_draft(engine, owner_key=KEY_A, body=body)
+    with write_session(engine) as session:
+        row = session.get(Draft, draft.id)
+        assert row is not None
+        row.status = status
+    return draft.id
+
+
+def _events(engine: Engine, draft_id: str) -> list[WebhookEvent]:
+    with read_session(engine) as session:
+        query = select(WebhookEvent).where(WebhookEvent.draft_id == draft_id)
+        return list(session.exec(query.order_by(WebhookEvent.seq)).all())  # type: ignore[arg-type]
+
+
+def _publish(engine: Engine, draft_id: str, body: object = None) -> dict[str, object]:
+    return drafts.publish_draft(
+        engine,
+        draft_id=draft_id,
+        owner_key=KEY_A,
+        base_url=BASE,
+        body=body or {},
+        is_known_practitioner=_known,
+    )
+
+
+def test_allowed_moves_are_the_documented_ones() -> None:
+    assert {
+        (S.TEMPORARY, S.DRAFT),
+        (S.DRAFT, S.IN_PROGRESS),
+        (S.IN_PROGRESS, S.COMPLETED),
+        (S.TEMPORARY, S.CANCELLED),
+        (S.DRAFT, S.CANCELLED),
+        (S.IN_PROGRESS, S.CANCELLED),
+    } == drafts.ALLOWED_MOVES
+
+
+@pytest.mark.parametrize(
+    ("start", "to"), [m for m in product(S, S) if m not in drafts.ALLOWED_MOVES]
+)
+def test_transition_refuses_impossible_moves(engine: Engine, start: S, to: S) -> None:
+    draft_id = _draft(engine, start)
+    with pytest.raises(InvalidTransition), write_session(engine) as session:
+        draft = session.get(Draft, draft_id)
+        assert draft is not None
+        drafts.transition(session, draft=draft, to=to, base_url=BASE)
+    assert _events(engine, draft_id) == []
+
+
+def test_transition_enqueues_in_the_same_unit_of_work(engine: Engine) -> None:
+    draft_id = _draft(engine, S.DRAFT, context={"dossier": {"n": 1}})
+    with write_session(engine) as session:
+        draft = session.get(Draft, draft_id)
+        assert draft is not None
+        drafts.transition(session, draft=draft, to=S.IN_PROGRESS, base_url=BASE)
+        pending = [o for o in session.new if isinstance(o, WebhookEvent)]
+        assert len(pending) == 1  # not committed yet: it lands with the status or not at all
+    [event] = _events(engine, draft_id)
+    assert event.status == "pending"
+    assert event.webhook_id.startswith("msg_")
+
+
+def test_transition_of_an_unowned_draft_emits_nothing(engine: Engine) -> None:
+    draft = drafts.create_draft(engine, owner_key=None, body={})
+    with write_session(engine) as session:
+        row = session.get(Draft, draft.id)
+        assert row is not None
+        drafts.transition(session, draft=row, to=S.CANCELLED, base_url=BASE)
+    assert _events(engine, draft.id) == []
+
+
+def test_publish_draft_moves_to_in_progress(engine: Engine) -> None:
+    view = _publish(engine, _draft(engine, S.DRAFT))
+    assert view["status"] == "in_progress"
+    assert view["published_at"] is not None
+
+
+def test_publish_draft_without_recipient(engine: Engine) -> None:
+    draft_id = _draft(engine, S.DRAFT, recipient_rpps=None)
+    with pytest.raises(DraftIncomplete) as caught:
+        _publish(engine, draft_id)
+    assert caught.value.extra == {"missing": ["recipient_rpps"]}
+    assert _events(engine, draft_id) == []
+
+
+def test_publish_draft_without_author_nor_recipient(engine: Engine) -> None:
+    draft_id = _draft(engine, S.DRAFT, author_rpps=None, recipient_rpps=None)
+    with pytest.raises(DraftIncomplete) as caught:
+        _publish(engine, draft_id)
+    assert caught.value.extra == {"missing": ["author_rpps", "recipient_rpps"]}
+
+
+def test_publish_draft_takes_the_author_from_the_body(engine: Engine) -> None:
+    draft_id = _draft(engine, S.DRAFT, author_rpps=None)
+    assert _publish(engine, draft_id, {"author_rpps": AUTHOR})["author_rpps"] == AUTHOR
+
+
+def test_publish_draft_keeps_the_drafts_own_author(engine: Engine) -> None:
+    draft_id = _draft(engine, S.DRAFT, author_rpps=RECIPIENT)
+    assert _publish(engine, draft_id, {"author_rpps": AUTHOR})["author_rpps"] == RECIPIENT
+
+
+@pytest.mark.parametrize(
+    ("author", "code"), [("10000000008", "unknown_author_rpps"), ("123", "rpps_format")]
+)
+def test_publish_draft_checks_the_author_against_the_directory(
+    engine: Engine, author: str, code: str
+) -> None:
+    draft_id = _draft(engine, S.DRAFT, author_rpps=None)
+    with pytest.raises(ValidationFailed) as caught:
+        _publish(engine, draft_id, {"author_rpps": author})
+    assert [e.code for e in caught.value.errors] == [code]
+
+
+def test_publish_draft_before_the_visit_is_an_invalid_transition(engine: Engine) -> None:
+    draft_id = _draft(engine, S.TEMPORARY, recipient_rpps=None)
+    with pytest.raises(InvalidTransition):
+        _publish(engine, draft_id)
+
+
+def test_complete_draft_stores_the_report_text(engine: Engine) -> None:
+    draft_id = _draft(engine, S.IN_PROGRESS)
+    view = drafts.complete_draft(
+        engine, draft_id=draft_id, owner_key=KEY_A, base_url=BASE, body={"report_text": "Bénin."}
+    )
+    assert view["status"] == "completed"
+    assert view["report_url"] == f"{BASE}/api/interop/v1/drafts/{draft_id}/report"
+    assert view["billing"]["acts"][0] == {  # type: ignore[index]
+        "code": "TE2",
+        "role": "requis",
+        "rpps": RECIPIENT,
+        "amount": "20.00",
+    }
+    with read_session(engine) as session:
+        draft = session.get(Draft, draft_id)
+        assert draft is not None
+        assert draft.report_text == "Bénin."
+
+
+def test_complete_draft_without_text_uses_a_default(engine: Engine) -> None:
+    draft_id = _draft(engine, S.IN_PROGRESS)
+    drafts.complete_draft(engine, draft_id=draft_id, owner_key=KEY_A, base_url=BASE, body={})
+    with read_session(engine) as session:
+        draft = session.get(Draft, draft_id)
+        assert draft is not None
+        assert draft.report_text == drafts.DEFAULT_REPORT_TEXT
+
+
+@pytest.mark.parametrize("report_text", [42, "x" * 20_001, "nul\x00"])
+def test_complete_draft_rejects_a_bad_report_text(engine: Engine, report_text: object) -> None:
+    draft_id = _draft(engine, S.IN_PROGRESS)
+    with pytest.raises(ValidationFailed):
+        drafts.complete_draft(
+            engine,
+            draft_id=draft_id,
+            owner_key=KEY_A,
+            base_url=BASE,
+            body={"report_text": report_text},
+        )
+
+
+@pytest.mark.parametrize("start", [S.TEMPORARY, S.DRAFT, S.IN_PROGRESS])
+def test_cancel_draft(engine: Engine, start: S) -> None:
+    draft_id = _draft(engine, start)
+    view = drafts.cancel_draft(engine, draft_id=draft_id, owner_key=KEY_A, base_url=BASE)
+    assert view["status"] == "cancelled"
+    [event] = _events(engine, draft_id)
+    assert '"previous_status":"' + start + '"' in event.payload
+
+
+def test_read_report_before_completed(engine: Engine) -> None:
+    draft_id = _draft(engine, S.IN_PROGRESS)
+    with pytest.raises(ReportNotReady):
+        drafts.read_report(engine, draft_id=draft_id, owner_key=KEY_A, directory=lambda _: None)
+
+
+def test_pages_act_on_any_owners_draft_and_notify_that_owner(engine: Engine) -> None:
+    draft_id = _draft(engine, S.DRAFT)
+    drafts.publish_draft(
+        engine,
+        draft_id=draft_id,
+        owner_key=None,
+        base_url=BASE,
+        body={},
+        is_known_practitioner=_known,
+    )
+    [event] = _events(engine, draft_id)
+    assert event.owner_key == KEY_A

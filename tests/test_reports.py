@@ -1,0 +1,108 @@
+"""The compte rendu PDF and the billing data."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+import pypdf
+import pytest
+
+from app import reports
+from app.config import PACKAGED_FIXTURES
+from app.fixtures import load_fixtures
+from app.models import Draft
+from tests.conftest import AUTHOR, RECIPIENT
+
+DIRECTORY = load_fixtures(PACKAGED_FIXTURES).practitioner
+PATIENT = {
+    "first_name": "Zoé",
+    "last_name": "Lefèvre",
+    "birth_date": "1980-02-29",
+    "gender": "F",
+    "nir": "280022A00400136",
+    "regime": "01",
+    "caisse": "751",
+    "centre": "1234",
+    "gestion": "10",
+}
+
+
+def _completed(**fields: object) -> Draft:
+    values: dict[str, object] = {
+        "owner_key": "k",
+        "status": "completed",
+        "author_rpps": AUTHOR,
+        "recipient_rpps": RECIPIENT,
+        "patient": PATIENT,
+        "text": "Lésion pigmentée du dos, avis ?",
+        "report_text": "Nævus bénin, surveillance à un an.",
+        "completed_at": datetime(2026, 3, 14, 9, 26, tzinfo=UTC),
+        **fields,
+    }
+    return Draft(**values)
+
+
+def _text(pdf: bytes) -> str:
+    assert pdf.startswith(b"%PDF-")
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def test_render_report_holds_the_legal_content() -> None:
+    text = _text(reports.render_report(_completed(), directory=DIRECTORY))
+    assert "SANDBOX" in text
+    assert "Nævus bénin, surveillance à un an." in text
+    assert "Lésion pigmentée du dos, avis ?" in text
+    assert f"RPPS {AUTHOR}" in text
+    assert f"RPPS {RECIPIENT}" in text
+    assert "Dr Camille Durand" in text
+    assert "Dr Julien Morel" in text
+    assert "Lefèvre Zoé" in text
+    assert "280022A00400136" in text
+    assert "14/03/2026 à 09:26 UTC" in text
+
+
+def test_render_report_names_a_practitioner_outside_the_directory() -> None:
+    text = _text(
+        reports.render_report(_completed(recipient_rpps="10000000008"), directory=DIRECTORY)
+    )
+    assert "RPPS 10000000008 (hors annuaire du sandbox)" in text
+
+
+@pytest.mark.parametrize(
+    "report_text",
+    [
+        "Emoji 😀, CJK 漢字, Łódź, “quotes” – dash… 20 € \x01\x1f\t tab",
+        "x" * 5000,  # one long word
+        "\n".join(["ligne"] * 400),  # several pages
+        "",
+    ],
+)
+def test_render_report_survives_any_unicode(report_text: str) -> None:
+    draft = _completed(report_text=report_text, patient={"last_name": "Ħ𝕏", "first_name": "\u0301"})
+    text = _text(reports.render_report(draft, directory=DIRECTORY))
+    assert "SANDBOX" in text
+
+
+def test_render_report_maps_typography_to_latin1() -> None:
+    draft = _completed(report_text="“Avis” – 20 € l’œdème")
+    assert '"Avis" - 20 EUR l\'oedème' in _text(reports.render_report(draft, directory=DIRECTORY))
+
+
+def test_billing_for_a_completed_draft() -> None:
+    assert reports.billing_for(_completed()) == {
+        "date": "2026-03-14",
+        "currency": "EUR",
+        "acts": [
+            {"code": "TE2", "role": "requis", "rpps": RECIPIENT, "amount": "20.00"},
+            {"code": "RQD", "role": "requérant", "rpps": AUTHOR, "amount": "10.00"},
+        ],
+        "insurance": {
+            "nir": "280022A00400136",
+            "regime": "01",
+            "caisse": "751",
+            "centre": "1234",
+            "gestion": "10",
+        },
+    }

@@ -1,0 +1,265 @@
+"""/_sandbox routes and the report route through the in-process app."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pypdf
+import pytest
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.main import create_app
+from tests.conftest import AUTHOR, KEY_B, RECIPIENT, auth, create_draft, wait_ready
+from tests.receiver import Receiver
+
+READY = {"author_rpps": AUTHOR, "recipient_rpps": RECIPIENT}
+
+
+def _step(client: TestClient, draft_id: str, step: str, key: str = "sandbox-key-a", **kw: object):  # type: ignore[no-untyped-def]
+    return client.post(f"/_sandbox/drafts/{draft_id}/{step}", headers=auth(key), **kw)  # type: ignore[arg-type]
+
+
+def _drive(client: TestClient, draft_id: str, *steps: str) -> None:
+    for step in steps:
+        response = _step(client, draft_id, step)
+        assert response.status_code == 200, response.text
+
+
+def _problem(response, status: int, code: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, object] = response.json()
+    assert body["code"] == code
+    return body
+
+
+def test_visit_draft_twice_is_a_no_op(client: TestClient) -> None:
+    draft_id = create_draft(client)
+    first = _step(client, draft_id, "visit").json()
+    second = _step(client, draft_id, "visit")
+    assert second.status_code == 200
+    assert first["status"] == second.json()["status"] == "draft"
+    assert first["visited_at"] == second.json()["visited_at"]
+
+
+def test_helpers_answer_the_pull_view(client: TestClient) -> None:
+    draft_id = create_draft(client, {**READY, "context": {"ref": "x"}})
+    _drive(client, draft_id, "visit", "publish")
+    view = _step(client, draft_id, "complete", json={"report_text": "RAS"}).json()
+    assert view == client.get(f"/api/interop/v1/drafts/{draft_id}", headers=auth()).json()
+    assert view["status"] == "completed"
+    assert view["context"] == {"ref": "x"}
+    assert view["billing"]["currency"] == "EUR"
+
+
+def test_publish_draft_without_recipient(client: TestClient) -> None:
+    draft_id = create_draft(client, {"author_rpps": AUTHOR})
+    _drive(client, draft_id, "visit")
+    problem = _problem(_step(client, draft_id, "publish"), 409, "draft_incomplete")
+    assert problem["missing"] == ["recipient_rpps"]
+
+
+def test_publish_draft_with_the_author_in_the_body(client: TestClient) -> None:
+    draft_id = create_draft(client, {"recipient_rpps": RECIPIENT})
+    _drive(client, draft_id, "visit")
+    response = _step(client, draft_id, "publish", json={"author_rpps": AUTHOR})
+    assert response.json()["author_rpps"] == AUTHOR
+
+
+def test_publish_draft_body_must_be_an_object(client: TestClient) -> None:
+    draft_id = create_draft(client, READY)
+    _drive(client, draft_id, "visit")
+    _problem(_step(client, draft_id, "publish", json=[1]), 422, "validation_failed")
+    _problem(_step(client, draft_id, "publish", content=b"{"), 400, "invalid_json")
+
+
+@pytest.mark.parametrize(
+    ("steps", "step"),
+    [
+        ((), "publish"),
+        ((), "complete"),
+        (("visit",), "complete"),
+        (("visit", "publish", "complete"), "cancel"),
+        (("cancel",), "publish"),
+        (("cancel",), "cancel"),
+    ],
+)
+def test_impossible_transitions(client: TestClient, steps: tuple[str, ...], step: str) -> None:
+    draft_id = create_draft(client, READY)
+    _drive(client, draft_id, *steps)
+    problem = _problem(_step(client, draft_id, step), 409, "invalid_transition")
+    assert "current_status" in problem
+
+
+def test_helpers_are_scoped_to_the_key(client: TestClient) -> None:
+    draft_id = create_draft(client, READY)
+    for step in ("visit", "publish", "complete", "cancel"):
+        _problem(_step(client, draft_id, step, key=KEY_B), 404, "draft_not_found")
+    _problem(_step(client, "not-a-uuid", "visit"), 404, "draft_not_found")
+
+
+def test_helpers_need_a_key(client: TestClient) -> None:
+    draft_id = create_draft(client)
+    response = client.post(f"/_sandbox/drafts/{draft_id}/visit")
+    _problem(response, 401, "unauthorized")
+    assert response.headers["www-authenticate"] == "Bearer"
+    _problem(client.get("/_sandbox/webhooks/deliveries"), 401, "unauthorized")
+    _problem(client.put("/_sandbox/webhook", json={"url": "http://x.test"}), 401, "unauthorized")
+
+
+def test_set_webhook_generates_a_secret(client: TestClient) -> None:
+    answer = client.put("/_sandbox/webhook", json={"url": "http://127.0.0.1:9/h"}, headers=auth())
+    assert answer.status_code == 200
+    assert answer.json()["secret"].startswith("whsec_")
+    assert client.get("/_sandbox/webhook", headers=auth()).json() == answer.json()
+    assert client.get("/_sandbox/webhook", headers=auth(KEY_B)).json() == {
+        "url": None,
+        "secret": None,
+    }
+
+
+def test_set_webhook_keeps_a_given_secret(client: TestClient) -> None:
+    body = {"url": "https://vendor.test/h", "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
+    assert client.put("/_sandbox/webhook", json=body, headers=auth()).json() == body
+
+
+@pytest.mark.parametrize("body", [{"url": "javascript:alert(1)"}, {"url": ""}, {}, []])
+def test_set_webhook_rejects_a_bad_url(client: TestClient, body: object) -> None:
+    _problem(client.put("/_sandbox/webhook", json=body, headers=auth()), 422, "validation_failed")
+
+
+def test_list_deliveries_wait_answers_once_an_event_exists(client: TestClient) -> None:
+    draft_id = create_draft(client, READY)
+    _drive(client, draft_id, "visit", "publish")
+    started = time.monotonic()
+    items = client.get("/_sandbox/webhooks/deliveries?wait=10", headers=auth()).json()["items"]
+    assert time.monotonic() - started < 5
+    [item] = items
+    assert set(item) >= {"id", "webhook_id", "draft_id", "status", "url", "payload", "attempts"}
+    assert item["draft_id"] == draft_id
+    assert item["payload"]["data"]["status"] == "in_progress"
+    assert client.get("/_sandbox/webhooks/deliveries", headers=auth(KEY_B)).json() == {"items": []}
+
+
+def test_list_deliveries_wait_times_out_empty(client: TestClient) -> None:
+    draft_id = create_draft(client, READY)
+    _drive(client, draft_id, "cancel")
+    [item] = client.get("/_sandbox/webhooks/deliveries", headers=auth()).json()["items"]
+    started = time.monotonic()
+    response = client.get(
+        f"/_sandbox/webhooks/deliveries?after={item['id']}&wait=0.3", headers=auth()
+    )
+    assert response.json() == {"items": []}
+    assert time.monotonic() - started >= 0.3
+
+
+@pytest.mark.parametrize(
+    "query", ["wait=31", "wait=-1", "wait=abc", "wait=nan", "after=unknown", "after=%00"]
+)
+def test_list_deliveries_rejects_bad_parameters(client: TestClient, query: str) -> None:
+    response = client.get(f"/_sandbox/webhooks/deliveries?{query}", headers=auth())
+    _problem(response, 422, "validation_failed")
+
+
+@pytest.mark.parametrize("delivery_id", ["nope", "%00", "0" * 36])
+def test_redeliver_unknown_delivery(client: TestClient, delivery_id: str) -> None:
+    url = f"/_sandbox/webhooks/deliveries/{delivery_id}/redeliver"
+    _problem(client.post(url, headers=auth()), 404, "delivery_not_found")
+
+
+def test_get_report(client: TestClient) -> None:
+    draft_id = create_draft(client, READY)
+    _drive(client, draft_id, "visit", "publish")
+    url = f"/api/interop/v1/drafts/{draft_id}/report"
+    _problem(client.get(url, headers=auth()), 409, "report_not_ready")
+    _step(client, draft_id, "complete", json={"report_text": "Avis rendu: RAS."})
+    _problem(client.get(url, headers=auth(KEY_B)), 404, "draft_not_found")
+    response = client.get(url, headers=auth())
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    text = pypdf.PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
+    assert "Avis rendu: RAS." in text
+    assert "SANDBOX" in text
+
+
+def test_inbox_records_any_request(client: TestClient) -> None:
+    answer = client.post(
+        "/_sandbox/inbox/demo",
+        content=b"\xff\x00binary",
+        headers={"Authorization": "Bearer secret-value", "X-Test": "1"},
+    )
+    assert answer.status_code == 200
+    [item] = client.get("/_sandbox/inbox/demo").json()["items"]
+    assert item["id"] == answer.json()["id"]
+    assert item["method"] == "POST"
+    assert item["headers"]["x-test"] == "1"
+    assert item["headers"]["authorization"] == "[redacted]"
+    assert (item["body_encoding"], item["size"]) == ("base64", 8)
+    assert client.get("/_sandbox/inbox/other").json() == {"items": []}
+    after = client.get(f"/_sandbox/inbox/demo?after={item['id']}&wait=0.1").json()
+    assert after == {"items": []}
+
+
+def test_inbox_keeps_the_newest_items(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("app.inbox.KEEP_PER_NAME", 2)
+    for n in range(3):
+        client.post("/_sandbox/inbox/demo", content=str(n).encode())
+    items = client.get("/_sandbox/inbox/demo").json()["items"]
+    assert [i["body"] for i in items] == ["2", "1"]
+
+
+def test_inbox_limits(client: TestClient) -> None:
+    _problem(client.post("/_sandbox/inbox/bad%20name", content=b"x"), 422, "validation_failed")
+    big = b"x" * (1024 * 1024 + 1)
+    _problem(client.post("/_sandbox/inbox/demo", content=big), 413, "body_too_large")
+
+
+@pytest.fixture
+def admin_client(tmp_path: Path, database_url: str | None) -> Iterator[TestClient]:
+    settings = Settings(data_dir=tmp_path / "d", database_url=database_url, admin_token="adm")
+    with TestClient(create_app(settings)) as test_client:
+        wait_ready(test_client)
+        yield test_client
+
+
+def test_inbox_listing_is_admin_scope(admin_client: TestClient) -> None:
+    assert admin_client.post("/_sandbox/inbox/demo", content=b"{}").status_code == 200
+    response = admin_client.get("/_sandbox/inbox/demo")
+    _problem(response, 401, "unauthorized")
+    assert response.headers["www-authenticate"] == "Bearer"
+    _problem(admin_client.get("/_sandbox/inbox/demo", headers=auth("nope")), 401, "unauthorized")
+    ok = admin_client.get("/_sandbox/inbox/demo", headers={"Authorization": "Bearer adm"})
+    assert len(ok.json()["items"]) == 1
+
+
+def test_openapi_marks_the_sandbox_defined_parts(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    sandbox = {p: ops for p, ops in paths.items() if p.startswith("/_sandbox")}
+    assert len(sandbox) >= 8
+    for ops in sandbox.values():
+        for op in ops.values():
+            assert op["tags"] == ["Sandbox-defined"]
+    report = paths["/api/interop/v1/drafts/{draft_id}/report"]["get"]
+    assert "Sandbox-defined" in report["tags"]
+    assert "application/pdf" in report["responses"]["200"]["content"]
+
+
+def test_notifications_reach_a_real_receiver(client: TestClient) -> None:
+    receiver = Receiver().start()
+    try:
+        secret = client.put("/_sandbox/webhook", json={"url": receiver.url}, headers=auth())
+        receiver.secret = secret.json()["secret"]
+        context = {"dossier": {"id": "Ü-1", "liste": [1, {"a": None}]}, "texte": "l'été 😀"}
+        draft_id = create_draft(client, {**READY, "context": context})
+        _drive(client, draft_id, "visit", "publish", "complete")
+        received = receiver.wait_for(2)
+        assert all(r.verified for r in received)
+        assert [r.payload["data"]["status"] for r in received] == ["in_progress", "completed"]
+        assert all(r.payload["data"]["context"] == context for r in received)
+        assert received[1].payload["data"]["report_url"].endswith(f"/{draft_id}/report")
+    finally:
+        receiver.stop()

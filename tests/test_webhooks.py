@@ -1,0 +1,311 @@
+"""Outbox, signing and the delivery worker, with httpx.MockTransport (no network)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import select
+from standardwebhooks import Webhook
+
+from app import drafts, outbox, webhooks
+from app.config import Settings
+from app.db import create_db_engine, create_schema, read_session, write_session
+from app.delivery import NO_ENDPOINT, DeliveryWorker
+from app.errors import DeliveryNotFound, ValidationFailed
+from app.fixtures import ApiKeyFixture, Fixtures
+from app.models import WebhookAttempt, WebhookEndpoint, WebhookEvent
+from tests.conftest import AUTHOR, RECIPIENT
+
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+HOOK = "http://vendor.test/hook"
+KEY = ApiKeyFixture(key="k-hook", name="Hooked", webhook_url=HOOK, webhook_secret=SECRET)
+BARE = ApiKeyFixture(key="k-bare", name="No webhook")
+FIXTURES = Fixtures(api_keys=(KEY, BARE))
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str | None) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        webhook_retry_schedule="0,0",
+        webhook_timeout=2,
+    )
+
+
+@pytest.fixture
+def engine(settings: Settings) -> Iterator[Engine]:
+    engine = create_db_engine(settings)
+    create_schema(engine)
+    yield engine
+    engine.dispose()
+
+
+def _worker(engine: Engine, settings: Settings, handler: Handler) -> DeliveryWorker:
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    return DeliveryWorker(engine=engine, settings=settings, fixtures=FIXTURES, client=client)
+
+
+def _run(worker: DeliveryWorker, rounds: int = 1) -> int:
+    async def go() -> int:
+        total = 0
+        for _ in range(rounds):
+            total += await worker.run_once()
+        await worker.client.aclose()
+        return total
+
+    return asyncio.run(go())
+
+
+def _published(engine: Engine, key: str = KEY.key, context: object = None) -> str:
+    body = {"author_rpps": AUTHOR, "recipient_rpps": RECIPIENT, "context": context}
+    draft_id = drafts.create_draft(engine, owner_key=key, body=body).id
+    drafts.visit_draft(engine, draft_id=draft_id, base_url="http://s", owner_key=key)
+    drafts.publish_draft(
+        engine,
+        draft_id=draft_id,
+        owner_key=key,
+        base_url="http://s",
+        body={},
+        is_known_practitioner=lambda _: True,
+    )
+    return draft_id
+
+
+def _events(engine: Engine) -> list[WebhookEvent]:
+    with read_session(engine) as session:
+        return list(session.exec(select(WebhookEvent).order_by(WebhookEvent.seq)).all())  # type: ignore[arg-type]
+
+
+def _attempts(engine: Engine) -> list[WebhookAttempt]:
+    with read_session(engine) as session:
+        return list(session.exec(select(WebhookAttempt).order_by(WebhookAttempt.id)).all())  # type: ignore[arg-type]
+
+
+def test_signed_headers_verify_with_standardwebhooks() -> None:
+    payload = '{"type":"telexpertise.status_changed","data":{"é":1}}'
+    headers = webhooks.signed_headers(
+        secret=SECRET, webhook_id="msg_1", payload=payload, at=datetime.now(UTC)
+    )
+    assert Webhook(SECRET).verify(payload.encode(), headers) == json.loads(payload)
+    assert headers["webhook-id"] == "msg_1"
+
+
+def test_run_once_delivers_a_signed_event(engine: Engine, settings: Settings) -> None:
+    context = {"dossier": {"id": "A-1", "tags": ["é", "ü"]}, "n": [1, 2.5, None]}
+    draft_id = _published(engine, context=context)
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, text="merci")
+
+    assert _run(_worker(engine, settings, handler)) == 1
+    [request] = seen
+    assert str(request.url) == HOOK
+    payload = Webhook(SECRET).verify(request.content, dict(request.headers))
+    assert payload["data"]["id"] == draft_id
+    assert payload["data"]["status"] == "in_progress"
+    assert payload["data"]["context"] == context
+    [event] = _events(engine)
+    assert event.status == "delivered"
+    [attempt] = _attempts(engine)
+    assert (attempt.status_code, attempt.error, attempt.response_body) == (200, None, "merci")
+
+
+def test_run_once_retries_on_the_schedule_then_fails(engine: Engine, settings: Settings) -> None:
+    _published(engine)
+    worker = _worker(engine, settings, lambda _: httpx.Response(503))
+    assert _run(worker, rounds=4) == 3  # "0,0": three attempts, then nothing is due
+    [event] = _events(engine)
+    assert event.status == "failed"
+    assert [a.status_code for a in _attempts(engine)] == [503, 503, 503]
+
+
+def test_run_once_records_a_timeout(engine: Engine, settings: Settings) -> None:
+    _published(engine)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("slow", request=request)
+
+    _run(_worker(engine, settings, handler))
+    [attempt] = _attempts(engine)
+    assert attempt.status_code is None
+    assert attempt.error == "timeout after 2s"
+    assert _events(engine)[0].status == "pending"
+
+
+def test_run_once_records_a_connection_error(engine: Engine, settings: Settings) -> None:
+    _published(engine)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    _run(_worker(engine, settings, handler))
+    assert _attempts(engine)[0].error == "connection error (ConnectError)"
+
+
+def test_run_once_truncates_the_response_body(engine: Engine, settings: Settings) -> None:
+    _published(engine)
+    _run(_worker(engine, settings, lambda _: httpx.Response(500, content=b"x" * 5000)))
+    [attempt] = _attempts(engine)
+    assert attempt.response_body == "x" * 1024
+
+
+def test_run_once_without_endpoint_follows_the_schedule(engine: Engine, settings: Settings) -> None:
+    _published(engine, key=BARE.key)
+    calls: list[httpx.Request] = []
+    _run(_worker(engine, settings, lambda r: calls.append(r) or httpx.Response(200)), rounds=3)
+    assert calls == []
+    assert [a.error for a in _attempts(engine)] == [NO_ENDPOINT] * 3
+    assert _events(engine)[0].status == "failed"
+
+
+def test_run_once_keeps_per_draft_order(engine: Engine, settings: Settings) -> None:
+    draft_id = _published(engine)
+    drafts.cancel_draft(engine, draft_id=draft_id, owner_key=KEY.key, base_url="http://s")
+    statuses: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        statuses.append(json.loads(request.content)["data"]["status"])
+        return httpx.Response(500 if len(statuses) == 1 else 200)
+
+    _run(_worker(engine, settings, handler), rounds=3)
+    # The cancel waits while in_progress is retried, then follows it.
+    assert statuses == ["in_progress", "in_progress", "cancelled"]
+
+
+def test_run_once_uses_the_endpoint_current_at_each_attempt(
+    engine: Engine, settings: Settings
+) -> None:
+    _published(engine)
+    urls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        urls.append(str(request.url))
+        return httpx.Response(500)
+
+    worker = _worker(engine, settings, handler)
+    new_url = "http://other.test/hook"
+
+    async def go() -> None:
+        await worker.run_once()
+        webhooks.set_endpoint(engine, owner_key=KEY.key, body={"url": new_url})
+        await worker.run_once()
+        await worker.client.aclose()
+
+    asyncio.run(go())
+    assert urls == [HOOK, new_url]
+
+
+def test_claim_is_exclusive(engine: Engine) -> None:
+    _published(engine)
+    [seq] = outbox.due_seqs(engine, limit=10)
+    assert outbox.claim(engine, seq, fixtures=FIXTURES, timeout=1) is not None
+    assert outbox.claim(engine, seq, fixtures=FIXTURES, timeout=1) is None
+    assert outbox.due_seqs(engine, limit=10) == []
+
+
+def test_two_workers_on_one_database_send_each_event_once(
+    engine: Engine, settings: Settings
+) -> None:
+    for _ in range(6):
+        _published(engine)
+    sent: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request.headers["webhook-id"])
+        return httpx.Response(200)
+
+    first, second = (_worker(engine, settings, handler) for _ in range(2))
+
+    async def go() -> None:
+        await asyncio.gather(first.run_once(), second.run_once())
+
+    asyncio.run(go())
+    assert len(sent) == 6
+    assert len(set(sent)) == 6
+    assert {e.status for e in _events(engine)} == {"delivered"}
+
+
+def test_redeliver_resets_to_pending_with_the_same_webhook_id(
+    engine: Engine, settings: Settings
+) -> None:
+    _published(engine)
+    ids: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        ids.append(request.headers["webhook-id"])
+        return httpx.Response(200)
+
+    _run(_worker(engine, settings, handler))
+    [event] = _events(engine)
+    view = webhooks.redeliver(engine, api_key=KEY, delivery_id=event.id)
+    assert view["status"] == "pending"
+    assert len(view["attempts"]) == 1
+    _run(_worker(engine, settings, handler))
+    assert ids == [event.webhook_id, event.webhook_id]
+    assert _events(engine)[0].status == "delivered"
+
+
+def test_redeliver_another_keys_event_is_not_found(engine: Engine) -> None:
+    _published(engine)
+    [event] = _events(engine)
+    with pytest.raises(DeliveryNotFound):
+        webhooks.redeliver(engine, api_key=BARE, delivery_id=event.id)
+
+
+def test_list_deliveries_is_scoped_and_newest_first(engine: Engine) -> None:
+    first = _published(engine)
+    second = _published(engine)
+    _published(engine, key=BARE.key)
+    items = webhooks.list_deliveries(engine, api_key=KEY)
+    assert [i["draft_id"] for i in items] == [second, first]
+    assert items[0]["url"] == HOOK
+    newer = webhooks.list_deliveries(engine, api_key=KEY, after=items[1]["id"])
+    assert [i["draft_id"] for i in newer] == [second]
+    with pytest.raises(ValidationFailed):
+        webhooks.list_deliveries(engine, api_key=BARE, after=items[1]["id"])
+
+
+def test_get_endpoint_fixture_without_secret_gets_a_stable_one(engine: Engine) -> None:
+    key = ApiKeyFixture(key="k-nosecret", name="N", webhook_url=HOOK)
+    first = webhooks.get_endpoint(engine, api_key=key)
+    assert first["url"] == HOOK
+    assert first["secret"] == webhooks.fixture_secret("k-nosecret")
+    assert str(first["secret"]).startswith("whsec_")
+    Webhook(str(first["secret"]))
+
+
+def test_set_endpoint_overrides_the_fixture(engine: Engine) -> None:
+    answer = webhooks.set_endpoint(engine, owner_key=KEY.key, body={"url": "https://x.test/h"})
+    assert answer["secret"].startswith("whsec_")
+    assert webhooks.get_endpoint(engine, api_key=KEY) == answer
+    with write_session(engine) as session:
+        assert session.get(WebhookEndpoint, KEY.key) is not None
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({}, "url"),
+        ({"url": "ftp://x.test/h"}, "url"),
+        ({"url": "/relative"}, "url"),
+        ({"url": "http://x.test:99999/"}, "url"),
+        ({"url": 7}, "url"),
+        ({"url": "http://x.test/h", "secret": "nope"}, "secret"),
+        ({"url": "http://x.test/h", "secret": "whsec_A"}, "secret"),
+    ],
+)
+def test_set_endpoint_rejects_bad_input(engine: Engine, body: object, field: str) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        webhooks.set_endpoint(engine, owner_key=KEY.key, body=body)
+    assert [e.field for e in caught.value.errors] == [field]
