@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import logging
+import copy
 import shutil
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
+import uvicorn.config
 from sqlalchemy import make_url
 
 from app.config import Settings, get_settings
@@ -50,6 +51,24 @@ def _banner(settings: Settings, fixtures: Fixtures, host: str, port: int) -> str
     return "\n".join(lines)
 
 
+def _log_config(log_level: str, workers: int) -> dict[str, Any]:
+    """uvicorn's logging plus the root logger (the app's own lines), set up in every worker.
+
+    A `logging.basicConfig` in this process would not reach worker processes, which
+    uvicorn spawns afresh; a log config passed to uvicorn is applied in each of them.
+    """
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    pid = " [%(process)d]" if workers > 1 else ""
+    config["formatters"]["sandbox"] = {"format": f"%(asctime)s %(levelname)s{pid} %(message)s"}
+    config["handlers"]["sandbox"] = {
+        "class": "logging.StreamHandler",
+        "formatter": "sandbox",
+        "stream": "ext://sys.stderr",
+    }
+    config["root"] = {"handlers": ["sandbox"], "level": log_level.upper()}
+    return config
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
@@ -61,13 +80,13 @@ def serve(
     settings = get_settings()
     fixtures = _load_or_exit(settings)
     typer.echo(_banner(settings, fixtures, host, port))
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
     uvicorn.run(
-        "app.main:app",
+        "app.main:app",  # an import string: each worker process imports the app itself
         host=host,
         port=port,
         workers=workers,
         log_level=log_level,
+        log_config=_log_config(log_level, workers),
         access_log=False,  # app.main logs method, path, status and timing, never query strings
         proxy_headers=True,
     )

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
 from sqlmodel import Session, SQLModel, create_engine
 
 from app.config import Settings
@@ -42,11 +42,24 @@ def create_db_engine(settings: Settings) -> Engine:
     return engine
 
 
+# Any constant: the key of the PostgreSQL advisory lock held while the schema is created.
+_SCHEMA_LOCK_KEY = 0x0D0C5A4D
+
+
 def create_schema(engine: Engine) -> None:
-    """Create missing tables; idempotent, so every start may call it."""
+    """Create missing tables; idempotent, so every start (and every worker) may call it.
+
+    Runs in one transaction that first takes a database-wide lock, so two workers or
+    two servers starting together on an empty database do not both try to create it.
+    """
     import app.models  # noqa: F401  (registers the tables)
 
-    SQLModel.metadata.create_all(engine)
+    options = {_IMMEDIATE: True} if engine.dialect.name == "sqlite" else {}
+    with engine.connect().execution_options(**options) as connection, connection.begin():
+        if engine.dialect.name == "postgresql":
+            lock = text("SELECT pg_advisory_xact_lock(:key)")
+            connection.execute(lock, {"key": _SCHEMA_LOCK_KEY})
+        SQLModel.metadata.create_all(connection)
 
 
 def drop_schema(engine: Engine) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, make_url, text
 
 from app.config import Settings
 from app.main import create_app
@@ -20,7 +20,8 @@ KEY_B = "sandbox-key-b"
 AUTHOR = "10002170750"  # in the default fixtures
 RECIPIENT = "10001234565"
 
-# Set by .ci/run for the PostgreSQL pass, e.g. postgresql+psycopg://postgres@127.0.0.1/postgres
+# Set by .ci/run for the PostgreSQL pass, e.g.
+# postgresql+psycopg://postgres@127.0.0.1:54329/postgres (see .ci/postgres.sh)
 TEST_DATABASE_URL = os.environ.get("OMNIDOC_TEST_DATABASE_URL")
 
 
@@ -28,23 +29,47 @@ def auth(key: str = KEY_A) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
-@pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str | None]:
-    """None (SQLite in the data dir) or a fresh PostgreSQL database for this test."""
+@pytest.fixture(scope="session")
+def _postgres_admin() -> Iterator[Engine | None]:
+    """One autocommit connection pool to the test server for the whole session."""
     if not TEST_DATABASE_URL:
         yield None
         return
-    name = f"omnidoc_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = TEST_DATABASE_URL.rsplit("/", 1)[0] + f"/{name}"
+    yield admin
+    admin.dispose()
+
+
+@pytest.fixture
+def database_url(_postgres_admin: Engine | None) -> Iterator[str | None]:
+    """None (SQLite in the data dir) or a fresh, empty PostgreSQL database for this test.
+
+    "Database" as the sandbox sees it: a new schema of the test server, first and only
+    on the connection's search_path. Ten times faster than CREATE DATABASE (about 5 ms
+    against 70-200 ms), and just as isolated for code that names no schema.
+    """
+    if _postgres_admin is None:
+        yield None
+        return
+    name = f"omnidoc_test_{uuid.uuid4().hex[:12]}"
+    with _postgres_admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{name}"'))
+    url = make_url(TEST_DATABASE_URL).update_query_dict(
+        {"options": f"-csearch_path={name}", "application_name": name}
+    )
     try:
-        yield url
+        yield url.render_as_string(hide_password=False)
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        with _postgres_admin.connect() as conn:
+            # Like DROP DATABASE ... WITH (FORCE): end any connection a test left open.
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE application_name = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            )
+            conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
 
 
 @pytest.fixture

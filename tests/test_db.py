@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from app.config import Settings
 from app.db import create_db_engine, create_schema
@@ -51,3 +52,26 @@ def test_base_url_setting_is_used_in_redirect_url(tmp_path: Path, database_url: 
         wait_ready(client)
         body = client.post("/api/interop/v1/drafts", json={}, headers=auth()).json()
     assert body["redirect_url"] == f"https://sandbox.example/interop/drafts/{body['id']}"
+
+
+def test_create_schema_from_several_workers_at_once(settings: Settings) -> None:
+    """Workers starting together on an empty database all succeed (one creates, the rest see)."""
+    engines = [create_db_engine(settings) for _ in range(3)]
+    barrier = threading.Barrier(len(engines))
+    errors: list[BaseException] = []
+
+    def start(engine: Engine) -> None:
+        barrier.wait()
+        try:
+            create_schema(engine)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start, args=(engine,)) for engine in engines]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    for engine in engines:
+        engine.dispose()
+    assert errors == []
