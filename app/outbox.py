@@ -137,6 +137,11 @@ def claim(engine: Engine, seq: int, *, fixtures: Fixtures, timeout: float) -> Cl
 def record(engine: Engine, claimed: Claimed, outcome: Outcome, *, delays: list[float]) -> str:
     """Store the attempt and move the event on: delivered, retry later, or failed."""
     with write_session(engine) as session:
+        event = session.exec(
+            select(WebhookEvent).where(WebhookEvent.seq == claimed.seq).with_for_update()
+        ).first()
+        if event is None:
+            return "gone"  # the vendor reset its data during the attempt
         session.add(
             WebhookAttempt(
                 event_seq=claimed.seq,
@@ -148,9 +153,6 @@ def record(engine: Engine, claimed: Claimed, outcome: Outcome, *, delays: list[f
                 response_body=outcome.response_body,
             )
         )
-        event = session.exec(
-            select(WebhookEvent).where(WebhookEvent.seq == claimed.seq).with_for_update()
-        ).one()
         if event.claim_token != claimed.token:
             return "superseded"  # redelivered meanwhile: the new cycle decides
         now = utcnow()

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
-from app import delivery, drafts, inbox, webhooks
+from app import delivery, drafts, inbox, resets, webhooks
 from app.deps import AdminAccess, BaseUrlDep, CurrentKey, EngineDep, JsonBody, RuntimeDep
 from app.errors import BodyTooLarge, problem_responses
 from app.longpoll import MAX_WAIT_SECONDS, wait_for_items
@@ -127,6 +127,17 @@ async def cancel_draft(
     )
     delivery.wake(runtime.extras)
     return view
+
+
+@router.post("/reset", responses=problem_responses(401))
+async def reset_vendor(
+    api_key: CurrentKey, runtime: RuntimeDep, engine: EngineDep
+) -> dict[str, Any]:
+    """Delete this key's drafts, files and deliveries; keep its webhook registration."""
+    deleted = await run_in_threadpool(
+        resets.reset_vendor, engine, settings=runtime.settings, owner_key=api_key.key
+    )
+    return {"deleted": deleted}
 
 
 @router.put(

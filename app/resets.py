@@ -1,0 +1,39 @@
+"""Vendor-scope reset: one key's data goes, its webhook registration stays (SPEC §6)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, delete
+from sqlmodel import col, select
+
+from app.config import Settings
+from app.db import write_session
+from app.models import Draft, StoredFile, WebhookAttempt, WebhookEvent
+
+
+def reset_vendor(engine: Engine, *, settings: Settings, owner_key: str) -> dict[str, int]:
+    """Delete the key's drafts, files and deliveries in one transaction; counts per kind.
+
+    The files' bytes are removed after the commit: a crash in between leaves orphans
+    that the start-up sweep deletes, never a row without its file.
+    """
+    drafts_of_key = select(Draft.id).where(Draft.owner_key == owner_key)
+    events_of_key = select(WebhookEvent.seq).where(WebhookEvent.owner_key == owner_key)
+    with write_session(engine) as session:
+        files = session.exec(
+            select(StoredFile.storage_name).where(col(StoredFile.draft_id).in_(drafts_of_key))
+        ).all()
+        session.execute(
+            delete(WebhookAttempt).where(col(WebhookAttempt.event_seq).in_(events_of_key))
+        )
+        deliveries = session.execute(
+            delete(WebhookEvent).where(col(WebhookEvent.owner_key) == owner_key)
+        )
+        session.execute(delete(StoredFile).where(col(StoredFile.draft_id).in_(drafts_of_key)))
+        drafts = session.execute(delete(Draft).where(col(Draft.owner_key) == owner_key))
+    for storage_name in files:
+        (settings.files_dir / storage_name).unlink(missing_ok=True)
+    return {
+        "drafts": int(drafts.rowcount),  # type: ignore[attr-defined]
+        "files": len(files),
+        "deliveries": int(deliveries.rowcount),  # type: ignore[attr-defined]
+    }
