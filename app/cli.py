@@ -66,6 +66,8 @@ def _log_config(log_level: str, workers: int) -> dict[str, Any]:
         "stream": "ext://sys.stderr",
     }
     config["root"] = {"handlers": ["sandbox"], "level": log_level.upper()}
+    # python-multipart's parse warnings may quote bytes of an upload: keep them out.
+    config["loggers"]["python_multipart"] = {"level": "ERROR"}
     return config
 
 

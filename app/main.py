@@ -24,6 +24,8 @@ from app.routes import interop, pages, sandbox, system
 
 logger = logging.getLogger("omnidoc_sandbox")
 
+STARTUP_GRACE_SECONDS = 3.0
+
 DESCRIPTION = """\
 **Unofficial** local stand-in for the Omnidoc téléexpertise interop API
 (document "Interopérabilité Omnidoc v1.4").
@@ -82,6 +84,14 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     runtime = Runtime(settings=settings, fixtures=fixtures)
     app.state.runtime = runtime
     starter = asyncio.create_task(_start(runtime))
+    # Serve only once ready when the database answers at once (the usual case), so that
+    # with several workers no worker takes connections before its engine exists; a
+    # database that is still starting keeps /readyz at 503 while we go on retrying.
+    deadline = asyncio.get_running_loop().time() + STARTUP_GRACE_SECONDS
+    while not runtime.ready and not starter.done():
+        if asyncio.get_running_loop().time() > deadline:
+            break
+        await asyncio.sleep(0.01)
     try:
         yield
     finally:
@@ -135,6 +145,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(AccessLogMiddleware)
     app.include_router(system.router)
     app.include_router(interop.router)
+    app.include_router(interop.pull_router)
     app.include_router(sandbox.router)
     app.include_router(pages.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

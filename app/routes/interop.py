@@ -17,6 +17,8 @@ from app.models import DraftCreate
 from app.validation import validate_draft
 
 router = APIRouter(prefix="/api/interop/v1", tags=["Omnidoc interop API"])
+# Same prefix, but what the Omnidoc document does not define: the pull side.
+pull_router = APIRouter(prefix="/api/interop/v1", tags=["Sandbox-defined"])
 
 WARNINGS_HEADER = "Omnidoc-Sandbox-Warnings"
 
@@ -68,11 +70,7 @@ async def create_draft(
     return DraftCreated(id=draft.id, redirect_url=f"{base_url}/interop/drafts/{draft.id}")
 
 
-@router.get(
-    "/drafts/{draft_id}",
-    responses=problem_responses(401, 404),
-    tags=["Sandbox-defined"],
-)
+@pull_router.get("/drafts/{draft_id}", responses=problem_responses(401, 404))
 def get_draft(
     draft_id: str, api_key: CurrentKey, engine: EngineDep, base_url: BaseUrlDep
 ) -> dict[str, Any]:
@@ -148,14 +146,13 @@ async def attach_files(
     )
 
 
-@router.get(
+@pull_router.get(
     "/drafts/{draft_id}/files/{file_id}",
     response_class=FileResponse,
     responses={
         200: {"content": {"application/octet-stream": {}}, "description": "The file's bytes"},
         **problem_responses(401, 404),
     },
-    tags=["Sandbox-defined"],
 )
 def download_file(
     draft_id: str, file_id: str, api_key: CurrentKey, runtime: RuntimeDep, engine: EngineDep
@@ -182,14 +179,13 @@ def _attachment(filename: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
-@router.get(
+@pull_router.get(
     "/drafts/{draft_id}/report",
     response_class=Response,
     responses={
         200: {"content": {"application/pdf": {}}, "description": "The compte rendu (PDF)."},
         **problem_responses(401, 404, 409),
     },
-    tags=["Sandbox-defined"],
 )
 def get_report(
     draft_id: str, api_key: CurrentKey, runtime: RuntimeDep, engine: EngineDep
@@ -210,4 +206,4 @@ def _warning_headers(warnings: Any) -> dict[str, str]:
 
 
 # Re-exported for the OpenAPI components.
-__all__ = ["DraftCreate", "router"]
+__all__ = ["DraftCreate", "pull_router", "router"]
