@@ -94,7 +94,7 @@ def _patient_lines(patient: dict[str, Any]) -> list[tuple[str, str]]:
         ("NIR", patient.get("nir_cert") or patient.get("nir") or "-"),
     ]
     insurance = ", ".join(
-        f"{name} {patient[name]}" for name in ("regime", "caisse", "centre") if patient.get(name)
+        f"{name} {patient[name]}" for name in INSURANCE_FIELDS[1:] if patient.get(name)
     )
     rows.append(("Assurance maladie", insurance or "-"))
     return [(label, str(value)) for label, value in rows]
