@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -75,3 +76,23 @@ def test_create_schema_from_several_workers_at_once(settings: Settings) -> None:
     for engine in engines:
         engine.dispose()
     assert errors == []
+
+
+def test_sqlite_wal_switch_waits_for_a_writer_on_a_new_file(tmp_path: Path) -> None:
+    """The journal-mode change fails at once while another process writes; we retry it."""
+    settings = Settings(data_dir=tmp_path)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    writer = sqlite3.connect(
+        settings.data_dir / "sandbox.db", isolation_level=None, check_same_thread=False
+    )
+    writer.execute("CREATE TABLE other (i INTEGER)")
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO other VALUES (1)")
+    release = threading.Timer(0.3, lambda: writer.execute("COMMIT"))
+    release.start()
+    engine = create_db_engine(settings)
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    release.join()
+    writer.close()
+    engine.dispose()
