@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, make_url, text
 
 from app.config import Settings
+from app.db import create_db_engine, create_schema
 from app.main import create_app
 
 KEY_A = "sandbox-key-a"
@@ -75,6 +76,15 @@ def database_url(_postgres_admin: Engine | None) -> Iterator[str | None]:
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str | None) -> Settings:
     return Settings(data_dir=tmp_path / "data", database_url=database_url)
+
+
+@pytest.fixture
+def engine(settings: Settings) -> Iterator[Engine]:
+    """An engine on this test's database with the schema created, for behaviour modules."""
+    engine = create_db_engine(settings)
+    create_schema(engine)
+    yield engine
+    engine.dispose()
 
 
 def wait_ready(client: TestClient, timeout: float = 20.0) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from itertools import product
 
 import pytest
@@ -10,8 +9,7 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from app import drafts
-from app.config import Settings
-from app.db import create_db_engine, create_schema, read_session, write_session
+from app.db import read_session, write_session
 from app.errors import DraftIncomplete, InvalidTransition, ReportNotReady, ValidationFailed
 from app.models import Draft, DraftStatus, WebhookEvent
 from tests.conftest import AUTHOR, KEY_A, RECIPIENT
@@ -22,14 +20,6 @@ BASE = "http://sandbox.test"
 
 def _known(rpps: str) -> bool:
     return rpps in (AUTHOR, RECIPIENT)
-
-
-@pytest.fixture
-def engine(settings: Settings) -> Iterator[Engine]:
-    engine = create_db_engine(settings)
-    create_schema(engine)
-    yield engine
-    engine.dispose()
 
 
 def _draft(engine: Engine, status: DraftStatus = S.TEMPORARY, **fields: object) -> str:

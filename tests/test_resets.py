@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
 from app import drafts, outbox, resets
 from app.config import Settings
-from app.db import create_db_engine, create_schema
 from app.fixtures import ApiKeyFixture, Fixtures
 from tests.conftest import AUTHOR, KEY_B, RECIPIENT, auth, create_draft
 
@@ -51,10 +51,10 @@ def test_reset_vendor_needs_a_key(client: TestClient) -> None:
     assert response.json()["code"] == "unauthorized"
 
 
-def test_reset_vendor_during_an_attempt_drops_its_record(settings: Settings) -> None:
+def test_reset_vendor_during_an_attempt_drops_its_record(
+    engine: Engine, settings: Settings
+) -> None:
     key = ApiKeyFixture(key="k", name="K", webhook_url="http://127.0.0.1:9/hook")
-    engine = create_db_engine(settings)
-    create_schema(engine)
     draft = drafts.create_draft(
         engine, owner_key="k", body={"author_rpps": AUTHOR, "recipient_rpps": RECIPIENT}
     )
@@ -66,4 +66,3 @@ def test_reset_vendor_during_an_attempt_drops_its_record(settings: Settings) -> 
     resets.reset_vendor(engine, settings=settings, owner_key="k")
     outcome = outbox.Outcome(datetime.now(UTC), "http://127.0.0.1:9/hook", 204, 1.0, None, "")
     assert outbox.record(engine, claimed, outcome, delays=[]) == "gone"
-    engine.dispose()

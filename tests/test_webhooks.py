@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,7 +16,7 @@ from standardwebhooks import Webhook
 
 from app import drafts, outbox, webhooks
 from app.config import Settings
-from app.db import create_db_engine, create_schema, read_session, write_session
+from app.db import read_session, write_session
 from app.delivery import NO_ENDPOINT, DeliveryWorker
 from app.errors import DeliveryNotFound, ValidationFailed
 from app.fixtures import ApiKeyFixture, Fixtures
@@ -39,14 +39,6 @@ def settings(tmp_path: Path, database_url: str | None) -> Settings:
         webhook_retry_schedule="0,0",
         webhook_timeout=2,
     )
-
-
-@pytest.fixture
-def engine(settings: Settings) -> Iterator[Engine]:
-    engine = create_db_engine(settings)
-    create_schema(engine)
-    yield engine
-    engine.dispose()
 
 
 def _worker(engine: Engine, settings: Settings, handler: Handler) -> DeliveryWorker:
