@@ -105,6 +105,12 @@ CATALOG: dict[str, ErrorDoc] = {
         "The sandbox could not write the upload to its data dir (disk full or not "
         "writable); nothing was stored. Free space under OMNIDOC_DATA_DIR and retry.",
     ),
+    "injected_fault": ErrorDoc(
+        503,
+        "Injected fault",
+        "A fault rule of your API key (POST /_sandbox/faults) answered this call on "
+        "purpose, with the status it names; nothing was done. See GET /_sandbox/faults.",
+    ),
     "not_ready": ErrorDoc(
         503, "Not ready", "The sandbox is still starting (database or fixtures). Retry."
     ),
@@ -193,6 +199,10 @@ class UnsupportedMediaType(ApiError):
 
 class ValidationFailed(ApiError):
     code = "validation_failed"
+
+
+class InjectedFault(ApiError):
+    code = "injected_fault"
 
 
 class NotReady(ApiError):

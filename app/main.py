@@ -19,8 +19,9 @@ from app.db import create_db_engine, create_schema
 from app.deps import Runtime
 from app.errors import install_error_handlers
 from app.fixtures import load_fixtures
+from app.journal import JournalMiddleware
 from app.models import DraftCreate
-from app.routes import interop, pages, sandbox, system
+from app.routes import interop, journal, pages, sandbox, system
 
 logger = logging.getLogger("omnidoc_sandbox")
 
@@ -47,6 +48,13 @@ error is retried after each delay of `OMNIDOC_WEBHOOK_RETRY_SCHEDULE`, then the 
 is `failed`. A draft's notifications arrive in order. With no webhook URL, attempts are
 recorded with an error and follow the same schedule. Inspect and replay them with
 `GET /_sandbox/webhooks/deliveries` and `POST /_sandbox/webhooks/deliveries/{id}/redeliver`.
+
+**Request journal and faults (sandbox-defined).** `GET /_sandbox/requests` lists the key's
+last `OMNIDOC_JOURNAL_SIZE` calls of the interop API and of the `POST /_sandbox/drafts/…`
+helpers, newest first, with status, timing and every error and warning *with its message*
+(`?after=`, `?wait=`). `POST /_sandbox/faults` `{"method", "path", "status", "delay_ms",
+"times"}` makes the key's next matching interop calls answer `status` (code
+`injected_fault`) and/or wait `delay_ms` first; `*` in `path` matches anything.
 """
 
 
@@ -142,11 +150,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings_override = settings
     install_error_handlers(app)
+    app.add_middleware(JournalMiddleware)  # inside the access log, which times it too
     app.add_middleware(AccessLogMiddleware)
     app.include_router(system.router)
     app.include_router(interop.router)
     app.include_router(interop.pull_router)
     app.include_router(sandbox.router)
+    app.include_router(journal.router)
     app.include_router(pages.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Text, TypeDecorator
+from sqlalchemy import JSON, Column, DateTime, Index, Text, TypeDecorator
 from sqlmodel import Field, SQLModel
 
 
@@ -187,3 +187,40 @@ class InboxItem(SQLModel, table=True):
     body: str = Field(default="", sa_column=Column(Text, nullable=False))
     body_encoding: str = Field(default="utf-8", max_length=10)  # or "base64" for binary
     size: int = 0
+
+
+class JournalEntry(SQLModel, table=True):
+    """One journaled call of a key (SPEC §6): what happened, never the bodies."""
+
+    __tablename__ = "journal_entry"
+    __table_args__ = (Index("ix_journal_entry_owner_seq", "owner_key", "seq"),)
+
+    # Insertion order: newest first, the `?after=` cursor and the size cap rely on it.
+    seq: int | None = Field(default=None, primary_key=True)
+    id: str = Field(default_factory=new_id, unique=True, max_length=36)
+    owner_key: str = Field(max_length=200)
+    time: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    method: str = Field(max_length=16)
+    path: str = Field(max_length=2000)
+    status: int
+    draft_id: str | None = Field(default=None, max_length=64)
+    duration_ms: float = 0.0
+    errors: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON))
+    warnings: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON))
+
+
+class FaultRule(SQLModel, table=True):
+    """An injected fault: the key's next `remaining` matching interop calls misbehave."""
+
+    __tablename__ = "fault_rule"
+
+    seq: int | None = Field(default=None, primary_key=True)  # oldest rule matches first
+    id: str = Field(default_factory=new_id, unique=True, max_length=36)
+    owner_key: str = Field(index=True, max_length=200)
+    method: str = Field(max_length=16)
+    path: str = Field(max_length=2000)
+    status: int | None = None
+    delay_ms: int = 0
+    times: int = 1
+    remaining: int = 1
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

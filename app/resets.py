@@ -7,11 +7,11 @@ from sqlmodel import col, select
 
 from app.config import Settings
 from app.db import write_session
-from app.models import Draft, StoredFile, WebhookAttempt, WebhookEvent
+from app.models import Draft, FaultRule, JournalEntry, StoredFile, WebhookAttempt, WebhookEvent
 
 
 def reset_vendor(engine: Engine, *, settings: Settings, owner_key: str) -> dict[str, int]:
-    """Delete the key's drafts, files and deliveries in one transaction; counts per kind.
+    """Delete the key's drafts, files, deliveries, journal and faults in one transaction.
 
     The files' bytes are removed after the commit: a crash in between leaves orphans
     that the start-up sweep deletes, never a row without its file.
@@ -30,10 +30,16 @@ def reset_vendor(engine: Engine, *, settings: Settings, owner_key: str) -> dict[
         )
         session.execute(delete(StoredFile).where(col(StoredFile.draft_id).in_(drafts_of_key)))
         drafts = session.execute(delete(Draft).where(col(Draft.owner_key) == owner_key))
+        journal = session.execute(
+            delete(JournalEntry).where(col(JournalEntry.owner_key) == owner_key)
+        )
+        faults = session.execute(delete(FaultRule).where(col(FaultRule.owner_key) == owner_key))
     for storage_name in files:
         (settings.files_dir / storage_name).unlink(missing_ok=True)
     return {
         "drafts": int(drafts.rowcount),  # type: ignore[attr-defined]
         "files": len(files),
         "deliveries": int(deliveries.rowcount),  # type: ignore[attr-defined]
+        "journal": int(journal.rowcount),  # type: ignore[attr-defined]
+        "faults": int(faults.rowcount),  # type: ignore[attr-defined]
     }

@@ -36,7 +36,9 @@ def test_reset_vendor_deletes_only_the_keys_data(client: TestClient, settings: S
     response = client.post("/_sandbox/reset", headers=auth())
 
     assert response.status_code == 200
-    assert response.json() == {"deleted": {"drafts": 1, "files": 1, "deliveries": 1}}
+    assert response.json() == {
+        "deleted": {"drafts": 1, "files": 1, "deliveries": 1, "journal": 4, "faults": 0}
+    }
     gone = client.get(f"/api/interop/v1/drafts/{mine}", headers=auth())
     assert gone.json()["code"] == "draft_not_found"
     assert client.get("/_sandbox/webhooks/deliveries", headers=auth()).json() == {"items": []}

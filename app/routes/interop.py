@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
-from app import drafts, uploads
+from app import drafts, journal, uploads
 from app.deps import BaseUrlDep, CurrentKey, EngineDep, JsonBody, RuntimeDep
 from app.errors import ValidationFailed, problem_responses, warnings_header
 from app.models import DraftCreate
@@ -51,6 +51,7 @@ async def create_draft(
     runtime: RuntimeDep,
     engine: EngineDep,
     base_url: BaseUrlDep,
+    request: Request,
     response: Response,
 ) -> DraftCreated:
     """Create a temporary draft (Omnidoc "Amont - Création de la demande")."""
@@ -59,6 +60,7 @@ async def create_draft(
         strict=runtime.settings.strict,
         is_known_practitioner=runtime.fixtures.is_known_practitioner,
     )
+    journal.note(request, warnings=report.warnings)  # the header keeps no messages
     if report.errors:
         raise ValidationFailed(
             f"{len(report.errors)} field(s) break the Omnidoc rules; see `errors`.",
@@ -66,6 +68,7 @@ async def create_draft(
             headers=_warning_headers(report.warnings),
         )
     draft = await run_in_threadpool(drafts.create_draft, engine, owner_key=api_key.key, body=body)
+    journal.note(request, draft_id=draft.id)
     response.headers.update(_warning_headers(report.warnings))
     return DraftCreated(id=draft.id, redirect_url=f"{base_url}/interop/drafts/{draft.id}")
 

@@ -133,7 +133,7 @@ async def cancel_draft(
 async def reset_vendor(
     api_key: CurrentKey, runtime: RuntimeDep, engine: EngineDep
 ) -> dict[str, Any]:
-    """Delete this key's drafts, files and deliveries; keep its webhook registration."""
+    """Delete this key's drafts, files, deliveries, journal and faults; keep its webhook."""
     deleted = await run_in_threadpool(
         resets.reset_vendor, engine, settings=runtime.settings, owner_key=api_key.key
     )

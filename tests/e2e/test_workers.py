@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -136,3 +137,25 @@ def test_serve_workers_deliver_each_notification_once(server: SandboxServer) -> 
     assert httpx.get(inbox, params={"wait": 0.5, "after": received[0]["id"]}).json() == {
         "items": []
     }
+
+
+def test_serve_workers_share_faults_and_journal(server: SandboxServer) -> None:
+    rule = httpx.post(
+        f"{server.base_url}/_sandbox/faults",
+        json={"path": DRAFTS, "status": 503, "times": 3},
+        headers=auth(KEY_A),
+    )
+    assert rule.status_code == 201, rule.text
+    url = f"{server.base_url}{DRAFTS}"
+    with ThreadPoolExecutor(max_workers=6) as pool:  # fresh connections, racing uses
+        statuses = list(
+            pool.map(lambda _: httpx.post(url, json={}, headers=auth(KEY_A)).status_code, range(12))
+        )
+    assert sorted(statuses) == [200] * 9 + [503] * 3
+    journal = httpx.get(f"{server.base_url}/_sandbox/requests", headers=auth(KEY_A)).json()
+    assert sorted(e["status"] for e in journal["items"]) == sorted(statuses)
+    # Each answer is journaled before the client gets it, whichever worker served it.
+    for _ in range(5):
+        draft_id = _create(server, {})
+        newest = httpx.get(f"{server.base_url}/_sandbox/requests", headers=auth(KEY_A))
+        assert newest.json()["items"][0]["draft_id"] == draft_id

@@ -1,0 +1,222 @@
+"""GET /_sandbox/requests: the key's journal of interop and helper calls (SPEC §6)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app import faults, journal
+from app.config import Settings
+from app.main import create_app
+from tests.conftest import AUTHOR, KEY_B, RECIPIENT, auth, create_draft, wait_ready
+
+URL = "/_sandbox/requests"
+DRAFTS = "/api/interop/v1/drafts"
+PNG = b"\x89PNG\r\n\x1a\nsynthetic"
+
+
+def _journal(client: TestClient, key: str = "sandbox-key-a", query: str = "") -> list[Any]:
+    response = client.get(f"{URL}{query}", headers=auth(key))
+    assert response.status_code == 200, response.text
+    items: list[Any] = response.json()["items"]
+    return items
+
+
+def test_list_requests_create_with_warnings_shows_messages(client: TestClient) -> None:
+    body = {"recipient_rpps": "10000000000", "extra": 1}
+    response = client.post(DRAFTS, json=body, headers=auth())
+    assert response.status_code == 200
+    [entry] = _journal(client)
+    assert set(entry) == {
+        "id", "time", "method", "path", "status", "draft_id", "duration_ms", "errors", "warnings"
+    }  # fmt: skip
+    assert (entry["method"], entry["path"], entry["status"]) == ("POST", DRAFTS, 200)
+    assert entry["draft_id"] == response.json()["id"]
+    assert entry["errors"] == []
+    by_code = {w["code"]: w for w in entry["warnings"]}
+    assert by_code["unknown_field"]["field"] == "extra"
+    assert by_code["rpps_luhn"]["field"] == "recipient_rpps"
+    assert all(w["message"] for w in entry["warnings"])
+    assert entry["time"].endswith("Z") and entry["duration_ms"] >= 0
+
+
+def test_list_requests_validation_failure_shows_field_errors(client: TestClient) -> None:
+    body = {"patient": {"nir": "123"}, "author_rpps": "1", "extra": 1}
+    response = client.post(DRAFTS, json=body, headers=auth())
+    assert response.status_code == 422
+    assert response.json()["code"] == "validation_failed"
+    [entry] = _journal(client)
+    assert entry["status"] == 422 and entry["draft_id"] is None
+    assert entry["errors"] == response.json()["errors"]
+    assert {e["field"] for e in entry["errors"]} == {"patient.nir", "author_rpps"}
+    assert [w["field"] for w in entry["warnings"]] == ["extra"]
+
+
+def test_list_requests_problem_without_fields(client: TestClient) -> None:
+    missing = "00000000-0000-4000-8000-000000000000"
+    response = client.get(f"{DRAFTS}/{missing}", headers=auth())
+    assert response.status_code == 404
+    assert response.json()["code"] == "draft_not_found"
+    [entry] = _journal(client)
+    assert (entry["method"], entry["status"], entry["draft_id"]) == ("GET", 404, missing)
+    assert entry["errors"] == [
+        {"field": "", "code": "draft_not_found", "message": response.json()["detail"]}
+    ]
+
+
+def test_list_requests_is_per_key(client: TestClient) -> None:
+    create_draft(client)
+    assert len(_journal(client)) == 1
+    assert _journal(client, KEY_B) == []
+    create_draft(client, key=KEY_B)
+    assert len(_journal(client)) == 1
+
+
+def test_list_requests_calls_without_a_valid_key_are_not_journaled(client: TestClient) -> None:
+    for headers in ({}, auth("not-a-key"), {"Authorization": "Basic abc"}):
+        response = client.post(DRAFTS, json={}, headers=headers)
+        assert response.status_code == 401
+        assert response.json()["code"] == "unauthorized"
+    assert _journal(client) == []
+
+
+def test_list_requests_needs_a_key(client: TestClient) -> None:
+    response = client.get(URL)
+    assert response.status_code == 401
+    assert response.json()["code"] == "unauthorized"
+
+
+def test_list_requests_helpers_journaled_other_sandbox_calls_not(client: TestClient) -> None:
+    draft_id = create_draft(client, {"author_rpps": AUTHOR, "recipient_rpps": RECIPIENT})
+    assert client.post(f"/_sandbox/drafts/{draft_id}/visit", headers=auth()).status_code == 200
+    assert client.post(f"/_sandbox/drafts/{draft_id}/complete", headers=auth()).status_code == 409
+    client.get("/_sandbox/webhook", headers=auth())
+    client.get("/_sandbox/webhooks/deliveries", headers=auth())
+    client.get(URL, headers=auth())
+    entries = _journal(client)
+    assert [(e["path"].rsplit("/", 1)[-1], e["status"]) for e in entries] == [
+        ("complete", 409),
+        ("visit", 200),
+        ("drafts", 200),
+    ]
+    assert {e["draft_id"] for e in entries} == {draft_id}
+    assert entries[0]["errors"][0]["code"] == "invalid_transition"
+
+
+def test_list_requests_upload_has_the_draft_id(client: TestClient) -> None:
+    draft_id = create_draft(client)
+    response = client.post(
+        f"{DRAFTS}/{draft_id}/files/",
+        files=[("file", ("a.png", PNG, "image/png"))],
+        headers=auth(),
+    )
+    assert response.status_code == 200
+    entry = _journal(client)[0]
+    assert entry["path"] == f"{DRAFTS}/{draft_id}/files/"
+    assert (entry["status"], entry["draft_id"]) == (200, draft_id)
+
+
+def test_list_requests_after(client: TestClient) -> None:
+    create_draft(client)
+    [first] = _journal(client)
+    assert _journal(client, query=f"?after={first['id']}") == []
+    second = create_draft(client)
+    [newer] = _journal(client, query=f"?after={first['id']}")
+    assert newer["draft_id"] == second
+
+
+@pytest.mark.parametrize("query", ["after=unknown", "wait=31", "wait=-1", "after=%00"])
+def test_list_requests_bad_query(client: TestClient, query: str) -> None:
+    response = client.get(f"{URL}?{query}", headers=auth())
+    assert response.status_code == 422
+    assert response.json()["code"] == "validation_failed"
+
+
+def test_list_requests_wait_answers_once_a_call_is_made(client: TestClient) -> None:
+    create_draft(client)
+    [first] = _journal(client)
+    answer: dict[str, Any] = {}
+
+    def waiter() -> None:
+        answer["items"] = _journal(client, query=f"?after={first['id']}&wait=10")
+
+    thread = threading.Thread(target=waiter)
+    thread.start()
+    second = create_draft(client)
+    thread.join(timeout=15)
+    assert not thread.is_alive()
+    assert [e["draft_id"] for e in answer["items"]] == [second]
+
+
+def test_list_requests_wait_times_out_empty(client: TestClient) -> None:
+    create_draft(client)
+    [first] = _journal(client)
+    assert _journal(client, query=f"?after={first['id']}&wait=0.2") == []
+
+
+@pytest.fixture
+def small_journal_client(tmp_path: Path, database_url: str | None) -> Iterator[TestClient]:
+    settings = Settings(data_dir=tmp_path / "data", database_url=database_url, journal_size=3)
+    with TestClient(create_app(settings)) as test_client:
+        wait_ready(test_client)
+        yield test_client
+
+
+def test_list_requests_keeps_the_last_journal_size_entries(
+    small_journal_client: TestClient,
+) -> None:
+    ids = [create_draft(small_journal_client) for _ in range(5)]
+    create_draft(small_journal_client, key=KEY_B)
+    entries = _journal(small_journal_client)
+    assert [e["draft_id"] for e in entries] == ids[:1:-1]
+    assert len(_journal(small_journal_client, KEY_B)) == 1
+
+
+def test_reset_vendor_clears_the_journal(client: TestClient) -> None:
+    create_draft(client)
+    create_draft(client, key=KEY_B)
+    response = client.post("/_sandbox/reset", headers=auth())
+    assert response.json()["deleted"]["journal"] == 1
+    assert _journal(client) == []
+    assert len(_journal(client, KEY_B)) == 1
+
+
+def test_list_requests_never_logged(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    body = {"patient": {"last_name": "Synthetique-Zorglub", "nir": "bad-nir-42"}}
+    assert client.post(DRAFTS, json=body, headers=auth()).status_code == 422
+    assert _journal(client)[0]["errors"][0]["field"] == "patient.nir"
+    assert "Zorglub" not in caplog.text
+    assert "bad-nir-42" not in caplog.text
+    assert DRAFTS in caplog.text  # the access log did run
+
+
+def test_journal_middleware_write_failure_does_not_fail_the_call(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("Synthetique-Zorglub")
+
+    monkeypatch.setattr(journal, "record_entry", broken)
+    create_draft(client)
+    assert _journal(client) == []
+    assert "journal write failed (RuntimeError)" in caplog.text
+    assert "Zorglub" not in caplog.text
+
+
+def test_journal_middleware_fault_lookup_failure_does_not_fail_the_call(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("Synthetique-Zorglub")
+
+    monkeypatch.setattr(faults, "take_fault", broken)
+    create_draft(client)
+    assert "fault lookup failed (RuntimeError)" in caplog.text
+    assert "Zorglub" not in caplog.text
