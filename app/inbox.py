@@ -12,6 +12,7 @@ from sqlmodel import col, select
 
 from app.db import read_session, write_session
 from app.errors import ValidationFailed
+from app.longpoll import newer_than
 from app.models import InboxItem
 from app.validation import FieldIssue
 
@@ -87,14 +88,7 @@ def list_items(engine: Engine, *, name: str, after: str | None = None) -> list[d
     with read_session(engine) as session:
         query = select(InboxItem).where(InboxItem.name == name)
         if after is not None:
-            cursor = session.exec(
-                select(InboxItem.seq).where(InboxItem.id == after, InboxItem.name == name)
-            ).first()
-            if cursor is None:
-                message = "after must be the id of an item of this inbox."
-                raise ValidationFailed(
-                    message, errors=[FieldIssue("after", "unknown_cursor", message)]
-                )
-            query = query.where(col(InboxItem.seq) > cursor)
+            scope, what = InboxItem.name == name, "an item of this inbox"
+            query = query.where(newer_than(session, InboxItem, after=after, scope=scope, what=what))
         items = session.exec(query.order_by(col(InboxItem.seq).desc()).limit(PAGE)).all()
         return [item_view(item) for item in items]

@@ -18,8 +18,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import faults
 from app.db import read_session, write_session
-from app.errors import PROBLEM_JSON, InjectedFault, ValidationFailed, problem_response
+from app.errors import PROBLEM_JSON, InjectedFault, problem_response
 from app.fixtures import ApiKeyFixture
+from app.longpoll import newer_than
 from app.models import JournalEntry, utcnow
 from app.validation import FieldIssue
 
@@ -85,17 +86,11 @@ def list_entries(
     with read_session(engine) as session:
         query = select(JournalEntry).where(JournalEntry.owner_key == owner_key)
         if after is not None:
-            cursor = session.exec(
-                select(JournalEntry.seq).where(
-                    JournalEntry.id == after, JournalEntry.owner_key == owner_key
-                )
-            ).first()
-            if cursor is None:
-                message = "after must be the id of an entry still in your journal."
-                raise ValidationFailed(
-                    message, errors=[FieldIssue("after", "unknown_cursor", message)]
-                )
-            query = query.where(col(JournalEntry.seq) > cursor)
+            scope = JournalEntry.owner_key == owner_key
+            what = "an entry still in your journal"
+            query = query.where(
+                newer_than(session, JournalEntry, after=after, scope=scope, what=what)
+            )
         rows = session.exec(query.order_by(col(JournalEntry.seq).desc()).limit(limit)).all()
         return [_view(row) for row in rows]
 

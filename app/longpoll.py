@@ -9,7 +9,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement
+from sqlmodel import Session, col, select
+
+from app.errors import ValidationFailed
+from app.validation import FieldIssue
 
 T = TypeVar("T")
 
@@ -34,3 +40,19 @@ async def wait_for_items(
         if is_disconnected is not None and await is_disconnected():
             return items  # nobody is listening any more
         await asyncio.sleep(min(interval, remaining))
+
+
+def newer_than(
+    session: Session, model: Any, *, after: str, scope: Any, what: str
+) -> ColumnElement[bool]:
+    """The `?after=<id>` filter of a listing: rows of `scope` inserted after that row.
+
+    Every listed table has a public `id` and an insertion-ordered `seq`; an id that is
+    not (or no longer) in the caller's scope is a 422 the caller can act on.
+    """
+    seq = session.exec(select(model.seq).where(model.id == after, scope)).first()
+    if seq is None:
+        message = f"after must be the id of {what}."
+        raise ValidationFailed(message, errors=[FieldIssue("after", "unknown_cursor", message)])
+    condition: ColumnElement[bool] = col(model.seq) > seq
+    return condition

@@ -23,6 +23,7 @@ from app import reports
 from app.db import read_session, write_session
 from app.errors import DeliveryNotFound, ValidationFailed
 from app.fixtures import ApiKeyFixture
+from app.longpoll import newer_than
 from app.models import (
     Draft,
     DraftStatus,
@@ -240,18 +241,6 @@ def _views(session: Session, events: list[WebhookEvent], api_key: ApiKeyFixture)
     return [_delivery_view(e, by_event.get(e.seq or 0, []), url) for e in events]
 
 
-def _cursor_seq(session: Session, *, owner_key: str, after: str) -> int:
-    seq = session.exec(
-        select(WebhookEvent.seq).where(
-            WebhookEvent.id == after, WebhookEvent.owner_key == owner_key
-        )
-    ).first()
-    if seq is None:
-        message = "after must be the id of one of your deliveries."
-        raise ValidationFailed(message, errors=[FieldIssue("after", "unknown_cursor", message)])
-    return seq
-
-
 def list_deliveries(
     engine: Engine, *, api_key: ApiKeyFixture, after: str | None = None
 ) -> list[dict[str, Any]]:
@@ -259,8 +248,10 @@ def list_deliveries(
     with read_session(engine) as session:
         query = select(WebhookEvent).where(WebhookEvent.owner_key == api_key.key)
         if after is not None:
-            cursor = _cursor_seq(session, owner_key=api_key.key, after=after)
-            query = query.where(col(WebhookEvent.seq) > cursor)
+            scope, what = WebhookEvent.owner_key == api_key.key, "one of your deliveries"
+            query = query.where(
+                newer_than(session, WebhookEvent, after=after, scope=scope, what=what)
+            )
         events = session.exec(
             query.order_by(col(WebhookEvent.seq).desc()).limit(DELIVERIES_PAGE)
         ).all()
