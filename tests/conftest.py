@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,6 +21,15 @@ KEY_A = "sandbox-key-a"
 KEY_B = "sandbox-key-b"
 AUTHOR = "10002170750"  # in the default fixtures
 RECIPIENT = "10001234565"
+# The practitioners SPEC §1 requires in the default fixtures (all pass the RPPS check digit).
+SPEC_PRACTITIONERS = (
+    "10002170750",
+    "10001234565",
+    "10002345675",
+    "10003456786",
+    "10004567896",
+    "10005678908",
+)
 
 # Set by .ci/run for the PostgreSQL pass, e.g.
 # postgresql+psycopg://postgres@127.0.0.1:54329/postgres (see .ci/postgres.sh)
@@ -100,6 +110,15 @@ def client(settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(settings)) as test_client:
         wait_ready(test_client)
         yield test_client
+
+
+def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
+    """A problem+json answer with this status and code; returns its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert body["code"] == code
+    return body
 
 
 def create_draft(

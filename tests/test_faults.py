@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from app import faults
-from tests.conftest import KEY_B, auth, create_draft
+from tests.conftest import KEY_B, assert_problem, auth, create_draft
 
 URL = "/_sandbox/faults"
 DRAFTS = "/api/interop/v1/drafts"
@@ -21,14 +21,6 @@ def _add(client: TestClient, key: str = "sandbox-key-a", **rule: object) -> dict
     response = client.post(URL, json=rule, headers=auth(key))
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
-    return body
-
-
-def _problem(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code
     return body
 
 
@@ -43,7 +35,7 @@ def test_create_fault_503_then_normal_after_times_uses(client: TestClient) -> No
     _add(client, path=DRAFTS, status=503, times=2)
     for _ in range(2):
         response = client.post(DRAFTS, json={}, headers=auth())
-        _problem(response, 503, "injected_fault")
+        assert_problem(response, 503, "injected_fault")
         assert response.headers["Retry-After"] == "1"
     create_draft(client)
     [rule] = client.get(URL, headers=auth()).json()["items"]
@@ -54,10 +46,10 @@ def test_create_fault_retry_after_only_on_429_and_503(client: TestClient) -> Non
     _add(client, status=429)
     _add(client, status=500)
     first = client.get(f"{DRAFTS}/x", headers=auth())
-    _problem(first, 429, "injected_fault")
+    assert_problem(first, 429, "injected_fault")
     assert first.headers["Retry-After"] == "1"
     second = client.get(f"{DRAFTS}/x", headers=auth())
-    _problem(second, 500, "injected_fault")
+    assert_problem(second, 500, "injected_fault")
     assert "Retry-After" not in second.headers
 
 
@@ -71,7 +63,7 @@ def test_create_fault_delay_then_normal_answer(client: TestClient) -> None:
 def test_create_fault_delay_then_status(client: TestClient) -> None:
     _add(client, delay_ms=200, status=502)
     started = time.monotonic()
-    _problem(client.post(DRAFTS, json={}, headers=auth()), 502, "injected_fault")
+    assert_problem(client.post(DRAFTS, json={}, headers=auth()), 502, "injected_fault")
     assert time.monotonic() - started >= 0.2
 
 
@@ -81,27 +73,27 @@ def test_create_fault_matches_method_and_path(client: TestClient) -> None:
     create_draft(client)  # POST: another method
     assert client.get(f"{DRAFTS}/{draft_id}", headers=auth()).status_code == 200  # another path
     response = client.get(f"{DRAFTS}/{draft_id}/report/", headers=auth())  # trailing slash ok
-    _problem(response, 500, "injected_fault")
+    assert_problem(response, 500, "injected_fault")
 
 
 def test_create_fault_sandbox_calls_are_not_faulted(client: TestClient) -> None:
     draft_id = create_draft(client)
     _add(client, status=503)  # the default path: every interop call
     assert client.post(f"/_sandbox/drafts/{draft_id}/visit", headers=auth()).status_code == 200
-    _problem(client.get(f"{DRAFTS}/{draft_id}", headers=auth()), 503, "injected_fault")
+    assert_problem(client.get(f"{DRAFTS}/{draft_id}", headers=auth()), 503, "injected_fault")
 
 
 def test_create_fault_other_key_unaffected(client: TestClient) -> None:
     _add(client, status=503)
     create_draft(client, key=KEY_B)
     assert client.get(URL, headers=auth(KEY_B)).json() == {"items": []}
-    _problem(client.post(DRAFTS, json={}, headers=auth()), 503, "injected_fault")
+    assert_problem(client.post(DRAFTS, json={}, headers=auth()), 503, "injected_fault")
 
 
 def test_create_fault_needs_a_valid_key_to_apply(client: TestClient) -> None:
     _add(client, status=503)
-    _problem(client.post(DRAFTS, json={}, headers=auth("nope")), 401, "unauthorized")
-    _problem(client.post(URL, json={"status": 503}), 401, "unauthorized")
+    assert_problem(client.post(DRAFTS, json={}, headers=auth("nope")), 401, "unauthorized")
+    assert_problem(client.post(URL, json={"status": 503}), 401, "unauthorized")
 
 
 @pytest.mark.parametrize(
@@ -123,14 +115,14 @@ def test_create_fault_needs_a_valid_key_to_apply(client: TestClient) -> None:
 def test_create_fault_invalid(
     client: TestClient, rule: dict[str, object], fields: set[str]
 ) -> None:
-    body = _problem(client.post(URL, json=rule, headers=auth()), 422, "validation_failed")
+    body = assert_problem(client.post(URL, json=rule, headers=auth()), 422, "validation_failed")
     assert {e["field"] for e in body["errors"]} == fields
     assert client.get(URL, headers=auth()).json() == {"items": []}
 
 
 def test_create_fault_body_must_be_an_object(client: TestClient) -> None:
-    _problem(client.post(URL, json=[1], headers=auth()), 422, "validation_failed")
-    _problem(client.post(URL, content=b"{", headers=auth()), 400, "invalid_json")
+    assert_problem(client.post(URL, json=[1], headers=auth()), 422, "validation_failed")
+    assert_problem(client.post(URL, content=b"{", headers=auth()), 400, "invalid_json")
 
 
 def test_delete_faults_clears_them(client: TestClient) -> None:

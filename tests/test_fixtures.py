@@ -8,15 +8,7 @@ import pytest
 
 from app.config import PACKAGED_FIXTURES
 from app.fixtures import FixtureError, load_fixtures
-
-SPEC_PRACTITIONERS = {
-    "10002170750",
-    "10001234565",
-    "10002345675",
-    "10003456786",
-    "10004567896",
-    "10005678908",
-}
+from tests.conftest import SPEC_PRACTITIONERS
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -29,7 +21,7 @@ def test_load_fixtures_default_file() -> None:
     fixtures = load_fixtures(PACKAGED_FIXTURES)
     assert [k.key for k in fixtures.api_keys] == ["sandbox-key-a", "sandbox-key-b"]
     assert [k.name for k in fixtures.api_keys] == ["Vendor A", "Vendor B"]
-    assert {p.rpps for p in fixtures.practitioners} >= SPEC_PRACTITIONERS
+    assert {p.rpps for p in fixtures.practitioners} >= set(SPEC_PRACTITIONERS)
     assert all(p.specialty and p.last_name for p in fixtures.practitioners)
     assert fixtures.warnings == ()
 

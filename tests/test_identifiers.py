@@ -8,16 +8,9 @@ import pytest
 from stdnum.fr import nir as stdnum_nir
 
 from app import identifiers as ids
+from tests.conftest import SPEC_PRACTITIONERS
 
 DOCUMENT_NIRS = ("190095916511287", "291097501511477")
-FIXTURE_RPPS = (
-    "10002170750",
-    "10001234565",
-    "10002345675",
-    "10003456786",
-    "10004567896",
-    "10005678908",
-)
 
 
 def generate_nirs(rng: random.Random, count: int, departments: tuple[str, ...]) -> list[str]:
@@ -138,7 +131,7 @@ def test_same_birth_place_corsica_before_1976() -> None:
     assert not ids.same_birth_place("59158", "59159")
 
 
-@pytest.mark.parametrize("rpps", FIXTURE_RPPS)
+@pytest.mark.parametrize("rpps", SPEC_PRACTITIONERS)
 def test_rpps_luhn_ok_fixture_practitioners(rpps: str) -> None:
     assert ids.rpps_luhn_ok(rpps)
 

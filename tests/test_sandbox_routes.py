@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from app.config import Settings
 from app.main import create_app
-from tests.conftest import AUTHOR, KEY_B, RECIPIENT, auth, create_draft, wait_ready
+from tests.conftest import AUTHOR, KEY_B, RECIPIENT, assert_problem, auth, create_draft, wait_ready
 from tests.receiver import Receiver
 
 READY = {"author_rpps": AUTHOR, "recipient_rpps": RECIPIENT}
@@ -27,14 +27,6 @@ def _drive(client: TestClient, draft_id: str, *steps: str) -> None:
     for step in steps:
         response = _step(client, draft_id, step)
         assert response.status_code == 200, response.text
-
-
-def _problem(response, status: int, code: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, object] = response.json()
-    assert body["code"] == code
-    return body
 
 
 def test_visit_draft_twice_is_a_no_op(client: TestClient) -> None:
@@ -59,7 +51,7 @@ def test_helpers_answer_the_pull_view(client: TestClient) -> None:
 def test_publish_draft_without_recipient(client: TestClient) -> None:
     draft_id = create_draft(client, {"author_rpps": AUTHOR})
     _drive(client, draft_id, "visit")
-    problem = _problem(_step(client, draft_id, "publish"), 409, "draft_incomplete")
+    problem = assert_problem(_step(client, draft_id, "publish"), 409, "draft_incomplete")
     assert problem["missing"] == ["recipient_rpps"]
 
 
@@ -73,8 +65,8 @@ def test_publish_draft_with_the_author_in_the_body(client: TestClient) -> None:
 def test_publish_draft_body_must_be_an_object(client: TestClient) -> None:
     draft_id = create_draft(client, READY)
     _drive(client, draft_id, "visit")
-    _problem(_step(client, draft_id, "publish", json=[1]), 422, "validation_failed")
-    _problem(_step(client, draft_id, "publish", content=b"{"), 400, "invalid_json")
+    assert_problem(_step(client, draft_id, "publish", json=[1]), 422, "validation_failed")
+    assert_problem(_step(client, draft_id, "publish", content=b"{"), 400, "invalid_json")
 
 
 @pytest.mark.parametrize(
@@ -91,24 +83,26 @@ def test_publish_draft_body_must_be_an_object(client: TestClient) -> None:
 def test_impossible_transitions(client: TestClient, steps: tuple[str, ...], step: str) -> None:
     draft_id = create_draft(client, READY)
     _drive(client, draft_id, *steps)
-    problem = _problem(_step(client, draft_id, step), 409, "invalid_transition")
+    problem = assert_problem(_step(client, draft_id, step), 409, "invalid_transition")
     assert "current_status" in problem
 
 
 def test_helpers_are_scoped_to_the_key(client: TestClient) -> None:
     draft_id = create_draft(client, READY)
     for step in ("visit", "publish", "complete", "cancel"):
-        _problem(_step(client, draft_id, step, key=KEY_B), 404, "draft_not_found")
-    _problem(_step(client, "not-a-uuid", "visit"), 404, "draft_not_found")
+        assert_problem(_step(client, draft_id, step, key=KEY_B), 404, "draft_not_found")
+    assert_problem(_step(client, "not-a-uuid", "visit"), 404, "draft_not_found")
 
 
 def test_helpers_need_a_key(client: TestClient) -> None:
     draft_id = create_draft(client)
     response = client.post(f"/_sandbox/drafts/{draft_id}/visit")
-    _problem(response, 401, "unauthorized")
+    assert_problem(response, 401, "unauthorized")
     assert response.headers["www-authenticate"] == "Bearer"
-    _problem(client.get("/_sandbox/webhooks/deliveries"), 401, "unauthorized")
-    _problem(client.put("/_sandbox/webhook", json={"url": "http://x.test"}), 401, "unauthorized")
+    assert_problem(client.get("/_sandbox/webhooks/deliveries"), 401, "unauthorized")
+    assert_problem(
+        client.put("/_sandbox/webhook", json={"url": "http://x.test"}), 401, "unauthorized"
+    )
 
 
 def test_set_webhook_generates_a_secret(client: TestClient) -> None:
@@ -129,7 +123,9 @@ def test_set_webhook_keeps_a_given_secret(client: TestClient) -> None:
 
 @pytest.mark.parametrize("body", [{"url": "javascript:alert(1)"}, {"url": ""}, {}, []])
 def test_set_webhook_rejects_a_bad_url(client: TestClient, body: object) -> None:
-    _problem(client.put("/_sandbox/webhook", json=body, headers=auth()), 422, "validation_failed")
+    assert_problem(
+        client.put("/_sandbox/webhook", json=body, headers=auth()), 422, "validation_failed"
+    )
 
 
 def test_list_deliveries_wait_answers_once_an_event_exists(client: TestClient) -> None:
@@ -162,22 +158,22 @@ def test_list_deliveries_wait_times_out_empty(client: TestClient) -> None:
 )
 def test_list_deliveries_rejects_bad_parameters(client: TestClient, query: str) -> None:
     response = client.get(f"/_sandbox/webhooks/deliveries?{query}", headers=auth())
-    _problem(response, 422, "validation_failed")
+    assert_problem(response, 422, "validation_failed")
 
 
 @pytest.mark.parametrize("delivery_id", ["nope", "%00", "0" * 36])
 def test_redeliver_unknown_delivery(client: TestClient, delivery_id: str) -> None:
     url = f"/_sandbox/webhooks/deliveries/{delivery_id}/redeliver"
-    _problem(client.post(url, headers=auth()), 404, "delivery_not_found")
+    assert_problem(client.post(url, headers=auth()), 404, "delivery_not_found")
 
 
 def test_get_report(client: TestClient) -> None:
     draft_id = create_draft(client, READY)
     _drive(client, draft_id, "visit", "publish")
     url = f"/api/interop/v1/drafts/{draft_id}/report"
-    _problem(client.get(url, headers=auth()), 409, "report_not_ready")
+    assert_problem(client.get(url, headers=auth()), 409, "report_not_ready")
     _step(client, draft_id, "complete", json={"report_text": "Avis rendu: RAS."})
-    _problem(client.get(url, headers=auth(KEY_B)), 404, "draft_not_found")
+    assert_problem(client.get(url, headers=auth(KEY_B)), 404, "draft_not_found")
     response = client.get(url, headers=auth())
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/pdf"
@@ -213,9 +209,11 @@ def test_inbox_keeps_the_newest_items(client: TestClient, monkeypatch: pytest.Mo
 
 
 def test_inbox_limits(client: TestClient) -> None:
-    _problem(client.post("/_sandbox/inbox/bad%20name", content=b"x"), 422, "validation_failed")
+    assert_problem(
+        client.post("/_sandbox/inbox/bad%20name", content=b"x"), 422, "validation_failed"
+    )
     big = b"x" * (1024 * 1024 + 1)
-    _problem(client.post("/_sandbox/inbox/demo", content=big), 413, "body_too_large")
+    assert_problem(client.post("/_sandbox/inbox/demo", content=big), 413, "body_too_large")
 
 
 @pytest.fixture
@@ -229,9 +227,11 @@ def admin_client(tmp_path: Path, database_url: str | None) -> Iterator[TestClien
 def test_inbox_listing_is_admin_scope(admin_client: TestClient) -> None:
     assert admin_client.post("/_sandbox/inbox/demo", content=b"{}").status_code == 200
     response = admin_client.get("/_sandbox/inbox/demo")
-    _problem(response, 401, "unauthorized")
+    assert_problem(response, 401, "unauthorized")
     assert response.headers["www-authenticate"] == "Bearer"
-    _problem(admin_client.get("/_sandbox/inbox/demo", headers=auth("nope")), 401, "unauthorized")
+    assert_problem(
+        admin_client.get("/_sandbox/inbox/demo", headers=auth("nope")), 401, "unauthorized"
+    )
     ok = admin_client.get("/_sandbox/inbox/demo", headers={"Authorization": "Bearer adm"})
     assert len(ok.json()["items"]) == 1
 

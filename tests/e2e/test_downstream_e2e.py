@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,22 +27,6 @@ def receiver() -> Iterator[Receiver]:
     running = Receiver().start()
     yield running
     running.stop()
-
-
-@pytest.fixture
-def make_server(tmp_path: Path, database_url: str | None) -> Iterator[Callable[..., SandboxServer]]:
-    """Start servers on one data dir (and database) with extra env; all stopped at the end."""
-    started: list[SandboxServer] = []
-
-    def make(env: dict[str, str] | None = None) -> SandboxServer:
-        extra = {"OMNIDOC_DATABASE_URL": database_url} if database_url else {}
-        server = SandboxServer(tmp_path / "data", env={**extra, **(env or {})})
-        started.append(server.start())
-        return server
-
-    yield make
-    for server in started:
-        server.stop()
 
 
 _CLIENTS: list[httpx.Client] = []

@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from tests.conftest import KEY_A, KEY_B
+from tests.e2e.conftest import MakeServer
 from tests.e2e.server import SandboxServer
 
 pytestmark = pytest.mark.e2e
@@ -152,17 +153,9 @@ class SlowUpload:
 
 
 @pytest.fixture
-def small_sandbox(tmp_path: Path, database_url: str | None) -> Iterator[SandboxServer]:
+def small_sandbox(make_server: MakeServer) -> SandboxServer:
     """A server whose file limit is 64 KiB, to exercise 413 with real curl."""
-    env = {"OMNIDOC_MAX_FILE_BYTES": "65536"}
-    if database_url:
-        env["OMNIDOC_DATABASE_URL"] = database_url
-    server = SandboxServer(tmp_path / "small", env=env)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    return make_server({"OMNIDOC_MAX_FILE_BYTES": "65536"})
 
 
 def test_document_single_upload_line(sandbox: SandboxServer, tmp_path: Path) -> None:

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.conftest import AUTHOR, KEY_A, KEY_B, RECIPIENT, auth
+from tests.e2e.conftest import MakeServer
 from tests.e2e.server import SandboxServer
 
 DRAFTS = "/api/interop/v1/drafts"
@@ -28,22 +27,16 @@ _SERVED_BY = re.compile(r"\[(\d+)\] (?:GET|POST|PUT) \S+ \d{3} ")
 
 
 @pytest.fixture
-def server(tmp_path: Path, database_url: str | None) -> Iterator[SandboxServer]:
+def server(make_server: MakeServer) -> SandboxServer:
     """`omnidoc-sandbox serve --workers 2` on its own data dir (and database)."""
-    env = {"OMNIDOC_DATABASE_URL": database_url} if database_url else {}
-    sandbox = SandboxServer(tmp_path / "data", env=env)
-    sandbox.start("--workers", str(WORKERS))
-    try:
-        # start() saw one worker answer /readyz; wait for the other's own readiness too
-        # (a worker accepts connections a moment before its database is ready: see the
-        # note in docs/deploy-notes.md).
-        deadline = time.monotonic() + 30
-        while sandbox.log().count("ready: database and fixtures loaded") < WORKERS:
-            assert time.monotonic() < deadline, sandbox.log()
-            time.sleep(0.05)
-        yield sandbox
-    finally:
-        sandbox.stop()
+    sandbox = make_server(None, "--workers", str(WORKERS))
+    # start() saw one worker answer /readyz; the tests below want both serving, so wait
+    # for the other's own readiness line too.
+    deadline = time.monotonic() + 30
+    while sandbox.log().count("ready: database and fixtures loaded") < WORKERS:
+        assert time.monotonic() < deadline, sandbox.log()
+        time.sleep(0.05)
+    return sandbox
 
 
 def _workers_seen(server: SandboxServer) -> set[str]:
