@@ -11,8 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy import Engine, delete
 from sqlmodel import col, select
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -105,14 +107,12 @@ def _is_journaled(method: str, path: str) -> bool:
 
 def _bearer_key(scope: Scope, runtime: Any) -> ApiKeyFixture | None:
     """The key as `current_key` finds it (same parsing, constant-time lookup); no 401 here."""
-    for name, value in scope.get("headers", ()):
-        if name == b"authorization":
-            scheme, _, credentials = value.decode("latin-1").partition(" ")
-            if scheme.lower() != "bearer" or not credentials.strip():
-                return None
-            found: ApiKeyFixture | None = runtime.fixtures.find_key(credentials.strip())
-            return found
-    return None
+    header = Headers(scope=scope).get("authorization")
+    scheme, credentials = get_authorization_scheme_param(header)
+    if scheme.lower() != "bearer" or not credentials:
+        return None
+    found: ApiKeyFixture | None = runtime.fixtures.find_key(credentials)
+    return found
 
 
 @dataclass

@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
+from fastapi import Query, Request
 from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -21,6 +22,25 @@ T = TypeVar("T")
 
 MAX_WAIT_SECONDS = 30.0
 POLL_INTERVAL = 0.1
+
+# The two query parameters every waited-on listing takes (SPEC §6).
+Wait = Annotated[
+    float,
+    Query(
+        ge=0,
+        le=MAX_WAIT_SECONDS,
+        description="Seconds (≤ 30, fractions allowed) to hold the request until an item "
+        "newer than `after` exists; the answer may be empty.",
+    ),
+]
+After = Annotated[
+    str | None,
+    Query(
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="Only items newer than this item id.",
+    ),
+]
 
 
 async def wait_for_items(
@@ -40,6 +60,14 @@ async def wait_for_items(
         if is_disconnected is not None and await is_disconnected():
             return items  # nobody is listening any more
         await asyncio.sleep(min(interval, remaining))
+
+
+async def listing(
+    request: Request, fetch: Callable[[], Sequence[T]], *, wait: float
+) -> dict[str, list[T]]:
+    """The `{"items": [...]}` answer of a listing, held up to `wait` seconds for items."""
+    items = await wait_for_items(fetch, wait=wait, is_disconnected=request.is_disconnected)
+    return {"items": list(items)}
 
 
 def newer_than(

@@ -10,8 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from app import faults, journal
 from app.deps import CurrentKey, EngineDep, JsonBody, RuntimeDep
 from app.errors import problem_responses
-from app.longpoll import wait_for_items
-from app.routes.sandbox import After, Wait
+from app.longpoll import After, Wait, listing
 
 router = APIRouter(prefix="/_sandbox", tags=["Sandbox-defined"])
 
@@ -26,14 +25,12 @@ async def list_requests(
     wait: Wait = 0,
 ) -> dict[str, Any]:
     """The key's journaled calls (interop API and transition helpers), newest first."""
-    items = await wait_for_items(
-        lambda: journal.list_entries(
-            engine, owner_key=api_key.key, after=after, limit=runtime.settings.journal_size
-        ),
+    limit = runtime.settings.journal_size
+    return await listing(
+        request,
+        lambda: journal.list_entries(engine, owner_key=api_key.key, after=after, limit=limit),
         wait=wait,
-        is_disconnected=request.is_disconnected,
     )
-    return {"items": list(items)}
 
 
 _FAULT_DOC: dict[str, Any] = {

@@ -2,35 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
 from app import delivery, drafts, inbox, resets, webhooks
-from app.deps import AdminAccess, BaseUrlDep, CurrentKey, EngineDep, JsonBody, RuntimeDep
+from app.deps import AdminAccess, BaseUrlDep, CurrentKey, EngineDep, JsonBody, Runtime, RuntimeDep
 from app.errors import BodyTooLarge, problem_responses
-from app.longpoll import MAX_WAIT_SECONDS, wait_for_items
+from app.longpoll import After, Wait, listing
 
 router = APIRouter(prefix="/_sandbox", tags=["Sandbox-defined"])
 
-Wait = Annotated[
-    float,
-    Query(
-        ge=0,
-        le=MAX_WAIT_SECONDS,
-        description="Seconds (≤ 30, fractions allowed) to hold the request until an item "
-        "newer than `after` exists; the answer may be empty.",
-    ),
-]
-After = Annotated[
-    str | None,
-    Query(
-        max_length=64,
-        pattern=r"^[A-Za-z0-9_-]+$",
-        description="Only items newer than this item id.",
-    ),
-]
 _TRANSITION_ERRORS = problem_responses(400, 401, 404, 409, 415, 422)
 
 
@@ -42,6 +26,16 @@ def _optional_json(description: str) -> dict[str, Any]:
             "description": description,
         }
     }
+
+
+async def _move(
+    runtime: Runtime, transition: Callable[..., dict[str, Any]], **kwargs: Any
+) -> dict[str, Any]:
+    """Run a transition of app.drafts off the loop, then wake this process's webhook worker."""
+    assert runtime.engine is not None
+    view = await run_in_threadpool(transition, runtime.engine, **kwargs)
+    delivery.wake(runtime.extras)
+    return view
 
 
 @router.post("/drafts/{draft_id}/visit", responses=problem_responses(401, 404))
@@ -70,21 +64,18 @@ async def publish_draft(
     api_key: CurrentKey,
     body: JsonBody,
     runtime: RuntimeDep,
-    engine: EngineDep,
     base_url: BaseUrlDep,
 ) -> dict[str, Any]:
     """Test helper: publish (`draft` → `in_progress`); needs an author and a recipient."""
-    view = await run_in_threadpool(
+    return await _move(
+        runtime,
         drafts.publish_draft,
-        engine,
         draft_id=draft_id,
         owner_key=api_key.key,
         base_url=base_url,
         body=body,
         is_known_practitioner=runtime.fixtures.is_known_practitioner,
     )
-    delivery.wake(runtime.extras)
-    return view
 
 
 @router.post(
@@ -97,20 +88,17 @@ async def complete_draft(
     api_key: CurrentKey,
     body: JsonBody,
     runtime: RuntimeDep,
-    engine: EngineDep,
     base_url: BaseUrlDep,
 ) -> dict[str, Any]:
     """Test helper: the expert answers (`in_progress` → `completed`); the report exists then."""
-    view = await run_in_threadpool(
+    return await _move(
+        runtime,
         drafts.complete_draft,
-        engine,
         draft_id=draft_id,
         owner_key=api_key.key,
         base_url=base_url,
         body=body,
     )
-    delivery.wake(runtime.extras)
-    return view
 
 
 @router.post("/drafts/{draft_id}/cancel", responses=problem_responses(401, 404, 409))
@@ -118,15 +106,12 @@ async def cancel_draft(
     draft_id: str,
     api_key: CurrentKey,
     runtime: RuntimeDep,
-    engine: EngineDep,
     base_url: BaseUrlDep,
 ) -> dict[str, Any]:
     """Test helper: cancel (`temporary`, `draft` or `in_progress` → `cancelled`)."""
-    view = await run_in_threadpool(
-        drafts.cancel_draft, engine, draft_id=draft_id, owner_key=api_key.key, base_url=base_url
+    return await _move(
+        runtime, drafts.cancel_draft, draft_id=draft_id, owner_key=api_key.key, base_url=base_url
     )
-    delivery.wake(runtime.extras)
-    return view
 
 
 @router.post("/reset", responses=problem_responses(401))
@@ -181,12 +166,9 @@ async def list_deliveries(
     wait: Wait = 0,
 ) -> dict[str, Any]:
     """The key's notifications and their attempts, newest first; long-polls with `?wait=`."""
-    items = await wait_for_items(
-        lambda: webhooks.list_deliveries(engine, api_key=api_key, after=after),
-        wait=wait,
-        is_disconnected=request.is_disconnected,
+    return await listing(
+        request, lambda: webhooks.list_deliveries(engine, api_key=api_key, after=after), wait=wait
     )
-    return {"items": list(items)}
 
 
 @router.post("/webhooks/deliveries/{delivery_id}/redeliver", responses=problem_responses(401, 404))
@@ -238,9 +220,6 @@ async def list_inbox(
     wait: Wait = 0,
 ) -> dict[str, Any]:
     """What the inbox received, newest first (admin scope); long-polls with `?wait=`."""
-    items = await wait_for_items(
-        lambda: inbox.list_items(engine, name=name, after=after),
-        wait=wait,
-        is_disconnected=request.is_disconnected,
+    return await listing(
+        request, lambda: inbox.list_items(engine, name=name, after=after), wait=wait
     )
-    return {"items": list(items)}
