@@ -279,3 +279,21 @@ def test_create_draft_nesting_depth_is_limited(client: TestClient, depth: int) -
     else:
         assert response.status_code == 422
         assert response.json()["errors"][0]["code"] == "too_deep"
+
+
+def test_create_draft_body_too_large_without_content_length(client: TestClient) -> None:
+    """Chunked, so no early Content-Length check: the limit holds while reading."""
+    raw = json.dumps({"text": "x" * (1024 * 1024)}).encode()
+    chunks = (raw[i : i + 65536] for i in range(0, len(raw), 65536))
+    response = client.post(URL, content=chunks, headers=auth())
+    assert "content-length" not in {k.lower() for k in response.request.headers}
+    assert response.status_code == 413
+    assert response.json()["code"] == "body_too_large"
+
+
+def test_create_draft_rejected_still_reports_warnings(client: TestClient) -> None:
+    body = {"author_rpps": "123", "recipient_rpps": "10000000000"}
+    response = client.post(URL, json=body, headers=auth())
+    assert response.status_code == 422
+    warnings = json.loads(response.headers["Omnidoc-Sandbox-Warnings"])
+    assert {"field": "recipient_rpps", "code": "rpps_luhn"} in warnings

@@ -444,3 +444,20 @@ def test_attach_files_disk_full(
     assert response.status_code == 507
     assert response.json()["code"] == "storage_failed"
     assert stored_on_disk(settings) == []
+
+
+def test_attach_files_too_large_without_content_length(
+    small_client: TestClient, small: Settings
+) -> None:
+    """Chunked, so no early Content-Length check: the limit holds while streaming."""
+    draft_id = create_draft(small_client)
+    body = multipart(("a.bin", b"x" * 5000, "application/octet-stream"))
+    response = small_client.post(
+        files_url(draft_id),
+        content=(body[i : i + 512] for i in range(0, len(body), 512)),
+        headers={**auth(), "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"},
+    )
+    assert "content-length" not in {k.lower() for k in response.request.headers}
+    assert response.status_code == 413
+    assert response.json()["code"] == "file_too_large"
+    assert stored_on_disk(small) == []

@@ -108,3 +108,19 @@ def test_serve_refuses_a_broken_fixtures_file(tmp_path: Path) -> None:
     assert "api_keys[1]" in result.stderr
     assert "'key'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_reset_on_a_running_server(sandbox: SandboxServer) -> None:
+    status, body = _post_document_example(sandbox.base_url, "10002170750")
+    assert status == 200
+    env = {k: v for k, v in sandbox.env.items() if k.startswith("OMNIDOC_") or k == "PATH"}
+    result = subprocess.run(
+        [console_script(), "reset", "--yes"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    headers = {"Authorization": "Bearer sandbox-key-a"}
+    gone = httpx.get(f"{sandbox.base_url}/api/interop/v1/drafts/{body['id']}", headers=headers)
+    assert gone.json()["code"] == "draft_not_found"
+    assert httpx.get(f"{sandbox.base_url}/readyz").status_code == 200
+    status, _ = _post_document_example(sandbox.base_url, "10002170750")
+    assert status == 200
