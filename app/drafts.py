@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from app import reports, webhooks
+from app import autopilot, reports, webhooks
 from app.db import read_session, write_session
 from app.errors import (
     DraftIncomplete,
@@ -50,9 +50,25 @@ STAMPED_AT: dict[DraftStatus, str] = {
 # Entering these statuses notifies the owning key (SPEC §5).
 NOTIFIED: frozenset[DraftStatus] = frozenset({S.IN_PROGRESS, S.COMPLETED, S.CANCELLED})
 
+# Other side effects of entering a status, in the same unit of work: a scenario
+# recipient's automatic answer is booked on publication (SPEC §1 `autopilot`).
+ON_ENTER: dict[DraftStatus, Callable[[Session, Draft, str, reports.Directory | None], None]] = {
+    S.IN_PROGRESS: autopilot.schedule,
+}
 
-def transition(session: Session, *, draft: Draft, to: DraftStatus, base_url: str) -> None:
-    """Move a draft to `to`, the only writer of `status`; the event joins the same unit of work."""
+
+def transition(
+    session: Session,
+    *,
+    draft: Draft,
+    to: DraftStatus,
+    base_url: str,
+    directory: reports.Directory | None = None,
+) -> None:
+    """Move a draft to `to`, the only writer of `status`; the event joins the same unit of work.
+
+    `directory` (the fixtures' practitioners) is needed to enter `in_progress`.
+    """
     previous = DraftStatus(draft.status)
     if (previous, to) not in ALLOWED_MOVES:
         raise InvalidTransition(
@@ -66,6 +82,8 @@ def transition(session: Session, *, draft: Draft, to: DraftStatus, base_url: str
     session.add(draft)
     if to in NOTIFIED and draft.owner_key is not None:
         webhooks.enqueue_status_event(session, draft=draft, previous=previous, base_url=base_url)
+    if (on_enter := ON_ENTER.get(to)) is not None:
+        on_enter(session, draft, base_url, directory)
 
 
 def is_draft_id(value: str) -> bool:
@@ -151,6 +169,8 @@ def draft_view(session: Session, *, draft: Draft, base_url: str) -> dict[str, An
         ],
         "report_url": reports.report_url(draft, base_url) if completed else None,
         "billing": reports.billing_for(draft) if completed else None,
+        # Sandbox-defined: when a scenario recipient answers by itself (fixtures `autopilot`).
+        "autopilot_due_at": _iso(autopilot.due_at(session, draft=draft)),
     }
 
 
@@ -249,6 +269,7 @@ def publish_draft(
     base_url: str,
     body: object,
     is_known_practitioner: Callable[[str], bool],
+    directory: reports.Directory,
 ) -> dict[str, Any]:
     """`draft` → `in_progress`; needs an author (the draft's, else the body's) and a recipient."""
     author = _author_from_body(_body_object(body), is_known_practitioner)
@@ -263,7 +284,9 @@ def publish_draft(
                 f"Publishing needs {' and '.join(missing)}; the draft has none.",
                 extra={"missing": missing},
             )
-        transition(session, draft=draft, to=DraftStatus.IN_PROGRESS, base_url=base_url)
+        transition(
+            session, draft=draft, to=DraftStatus.IN_PROGRESS, base_url=base_url, directory=directory
+        )
         return draft_view(session, draft=draft, base_url=base_url)
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hmac
+import re
 from pathlib import Path
+from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from app.identifiers import rpps_luhn_ok
 
@@ -24,6 +26,34 @@ class ApiKeyFixture(BaseModel):
     webhook_secret: str | None = Field(default=None, pattern=r"^whsec_[A-Za-z0-9+/=]+$")
 
 
+# Bounds of an automatic answer: a week is far beyond any demo or test, and keeps the
+# due time representable; the text follows the `complete` helper's rules.
+AUTOPILOT_MAX_SECONDS = 7 * 24 * 3600
+REPORT_TEXT_MAX_CHARS = 20_000
+_UNSTORABLE_RE = re.compile("[\x00\ud800-\udfff]")
+
+
+class Autopilot(BaseModel):
+    """A scenario practitioner's automatic answer to drafts sent to them (sandbox-defined)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    outcome: Literal["completed", "cancelled"]
+    after_seconds: float = Field(ge=0, le=AUTOPILOT_MAX_SECONDS, allow_inf_nan=False, strict=True)
+    report_text: str | None = Field(default=None, min_length=1, max_length=REPORT_TEXT_MAX_CHARS)
+
+    @field_validator("report_text")
+    @classmethod
+    def _report_text_for_completed(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        if info.data.get("outcome") == "cancelled":
+            raise ValueError("report_text is only for outcome 'completed'; remove it")
+        if _UNSTORABLE_RE.search(value):
+            raise ValueError("report_text holds a NUL character or a lone surrogate")
+        return value
+
+
 class Practitioner(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -31,6 +61,7 @@ class Practitioner(BaseModel):
     first_name: str = Field(min_length=1, max_length=100)
     last_name: str = Field(min_length=1, max_length=100)
     specialty: str = Field(min_length=1, max_length=200)
+    autopilot: Autopilot | None = None
 
     @property
     def display_name(self) -> str:

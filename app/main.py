@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
 
-from app import delivery, uploads
+from app import autopilot, delivery, uploads
 from app.accesslog import AccessLogMiddleware
 from app.config import Settings, get_settings
 from app.db import create_db_engine, create_schema
@@ -55,6 +55,12 @@ helpers, newest first, with status, timing and every error and warning *with its
 (`?after=`, `?wait=`). `POST /_sandbox/faults` `{"method", "path", "status", "delay_ms",
 "times"}` makes the key's next matching interop calls answer `status` (code
 `injected_fault`) and/or wait `delay_ms` first; `*` in `path` matches anything.
+
+**Scenario practitioners (sandbox-defined).** A practitioner of the fixtures may carry an
+`autopilot`: drafts sent to it answer by themselves, a set time after they enter
+`in_progress`, like test card numbers. In the default fixtures `10006789019` completes
+after 3 s (with a report) and `10007890121` cancels after 3 s; the pull view's
+`autopilot_due_at` says when (null when no automatic answer is pending).
 """
 
 
@@ -80,7 +86,12 @@ async def _start(runtime: Runtime) -> None:
         logger.warning("upload sweep skipped (%s)", type(exc).__name__)
     runtime.ready = True
     logger.info("ready: database and fixtures loaded")
-    await delivery.run_worker(runtime)  # the webhook outbox, until shutdown cancels it
+    # The webhook outbox and the scenario practitioners' answers, until shutdown cancels them.
+    async with asyncio.TaskGroup() as workers:
+        workers.create_task(delivery.run_worker(runtime))
+        workers.create_task(
+            autopilot.run_worker(runtime, on_moved=lambda: delivery.wake(runtime.extras))
+        )
 
 
 @asynccontextmanager

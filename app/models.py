@@ -96,6 +96,24 @@ class WebhookEndpoint(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class AutopilotMove(SQLModel, table=True):
+    """A scenario practitioner's answer, booked when its draft entered `in_progress`.
+
+    Owned by `app.autopilot`: written in the publishing transaction, removed by the
+    transaction that performs it (or finds the draft already answered by hand).
+    """
+
+    __tablename__ = "autopilot_move"
+
+    draft_id: str = Field(foreign_key="draft.id", primary_key=True, max_length=36)
+    outcome: str = Field(max_length=20)  # a DraftStatus: completed or cancelled
+    report_text: str | None = Field(default=None, sa_column=Column(Text))
+    # The publishing request's base, so the notification's report_url names the same host.
+    base_url: str = Field(sa_column=Column(Text, nullable=False))
+    due_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class EventStatus(StrEnum):
     PENDING = "pending"
     DELIVERED = "delivered"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, delete
 from sqlmodel import col, select
 
+from app import autopilot
 from app.config import Settings
 from app.db import write_session
 from app.models import Draft, FaultRule, JournalEntry, StoredFile, WebhookAttempt, WebhookEvent
@@ -29,6 +30,7 @@ def reset_vendor(engine: Engine, *, settings: Settings, owner_key: str) -> dict[
             delete(WebhookEvent).where(col(WebhookEvent.owner_key) == owner_key)
         )
         session.execute(delete(StoredFile).where(col(StoredFile.draft_id).in_(drafts_of_key)))
+        autopilot.forget(session, draft_ids=drafts_of_key)  # answers booked for them
         drafts = session.execute(delete(Draft).where(col(Draft.owner_key) == owner_key))
         journal = session.execute(
             delete(JournalEntry).where(col(JournalEntry.owner_key) == owner_key)

@@ -30,6 +30,8 @@ SPEC_PRACTITIONERS = (
     "10004567896",
     "10005678908",
 )
+# The scenario practitioners of the default fixtures: completes after 3 s, cancels after 3 s.
+SCENARIO_PRACTITIONERS = ("10006789019", "10007890121")
 
 # Set by .ci/run for the PostgreSQL pass, e.g.
 # postgresql+psycopg://postgres@127.0.0.1:54329/postgres (see .ci/postgres.sh)

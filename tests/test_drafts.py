@@ -11,6 +11,7 @@ from sqlmodel import select
 from app import drafts
 from app.db import read_session, write_session
 from app.errors import DraftIncomplete, InvalidTransition, ReportNotReady, ValidationFailed
+from app.fixtures import Practitioner
 from app.models import Draft, DraftStatus, WebhookEvent
 from tests.conftest import AUTHOR, KEY_A, RECIPIENT
 
@@ -20,6 +21,11 @@ BASE = "http://sandbox.test"
 
 def _known(rpps: str) -> bool:
     return rpps in (AUTHOR, RECIPIENT)
+
+
+def _nobody(rpps: str) -> Practitioner | None:
+    """A directory without scenario practitioners: nothing answers by itself."""
+    return None
 
 
 def _draft(engine: Engine, status: DraftStatus = S.TEMPORARY, **fields: object) -> str:
@@ -46,6 +52,7 @@ def _publish(engine: Engine, draft_id: str, body: object = None) -> dict[str, ob
         base_url=BASE,
         body=body or {},
         is_known_practitioner=_known,
+        directory=_nobody,
     )
 
 
@@ -77,12 +84,21 @@ def test_transition_enqueues_in_the_same_unit_of_work(engine: Engine) -> None:
     with write_session(engine) as session:
         draft = session.get(Draft, draft_id)
         assert draft is not None
-        drafts.transition(session, draft=draft, to=S.IN_PROGRESS, base_url=BASE)
+        drafts.transition(session, draft=draft, to=S.IN_PROGRESS, base_url=BASE, directory=_nobody)
         pending = [o for o in session.new if isinstance(o, WebhookEvent)]
         assert len(pending) == 1  # not committed yet: it lands with the status or not at all
     [event] = _events(engine, draft_id)
     assert event.status == "pending"
     assert event.webhook_id.startswith("msg_")
+
+
+def test_transition_to_in_progress_needs_the_directory(engine: Engine) -> None:
+    draft_id = _draft(engine, S.DRAFT)
+    with pytest.raises(TypeError, match="directory"), write_session(engine) as session:
+        draft = session.get(Draft, draft_id)
+        assert draft is not None
+        drafts.transition(session, draft=draft, to=S.IN_PROGRESS, base_url=BASE)
+    assert _events(engine, draft_id) == []
 
 
 def test_transition_of_an_unowned_draft_emits_nothing(engine: Engine) -> None:
@@ -208,6 +224,7 @@ def test_pages_act_on_any_owners_draft_and_notify_that_owner(engine: Engine) -> 
         base_url=BASE,
         body={},
         is_known_practitioner=_known,
+        directory=_nobody,
     )
     [event] = _events(engine, draft_id)
     assert event.owner_key == KEY_A

@@ -8,7 +8,7 @@ import pytest
 
 from app.config import PACKAGED_FIXTURES
 from app.fixtures import FixtureError, load_fixtures
-from tests.conftest import SPEC_PRACTITIONERS
+from tests.conftest import SCENARIO_PRACTITIONERS, SPEC_PRACTITIONERS
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -24,6 +24,25 @@ def test_load_fixtures_default_file() -> None:
     assert {p.rpps for p in fixtures.practitioners} >= set(SPEC_PRACTITIONERS)
     assert all(p.specialty and p.last_name for p in fixtures.practitioners)
     assert fixtures.warnings == ()
+
+
+def test_load_fixtures_default_scenario_practitioners() -> None:
+    fixtures = load_fixtures(PACKAGED_FIXTURES)
+    answers, declines = (fixtures.practitioner(rpps) for rpps in SCENARIO_PRACTITIONERS)
+    assert answers is not None and answers.autopilot is not None
+    assert (answers.autopilot.outcome, answers.autopilot.after_seconds) == ("completed", 3)
+    assert (answers.autopilot.report_text or "").startswith("Avis : ")
+    assert declines is not None and declines.autopilot is not None
+    assert (declines.autopilot.outcome, declines.autopilot.after_seconds) == ("cancelled", 3)
+    assert declines.autopilot.report_text is None
+
+
+def test_load_fixtures_spec_practitioners_never_answer_by_themselves() -> None:
+    fixtures = load_fixtures(PACKAGED_FIXTURES)
+    assert len(fixtures.practitioners) == len(SPEC_PRACTITIONERS) + len(SCENARIO_PRACTITIONERS)
+    for rpps in SPEC_PRACTITIONERS:
+        practitioner = fixtures.practitioner(rpps)
+        assert practitioner is not None and practitioner.autopilot is None
 
 
 def test_load_fixtures_finds_keys_and_practitioners() -> None:
@@ -124,3 +143,61 @@ def test_load_fixtures_warns_on_check_digit(tmp_path: Path) -> None:
     assert fixtures.is_known_practitioner("10000000000")
     assert len(fixtures.warnings) == 1
     assert "10000000000" in fixtures.warnings[0]
+
+
+_SCENARIO = "practitioners:\n  - rpps: '10006789019'\n    first_name: A\n    last_name: B\n" + (
+    "    specialty: C\n    autopilot:\n"
+)
+
+
+def test_load_fixtures_autopilot(tmp_path: Path) -> None:
+    text = _SCENARIO + "      outcome: completed\n      after_seconds: 0.5\n"
+    [practitioner] = load_fixtures(_write(tmp_path, text)).practitioners
+    assert practitioner.autopilot is not None
+    assert practitioner.autopilot.after_seconds == 0.5
+    assert practitioner.autopilot.report_text is None  # the default report text then
+
+
+@pytest.mark.parametrize(
+    ("autopilot", "field", "message"),
+    [
+        ("{outcome: answered, after_seconds: 3}", "autopilot.outcome", "'completed' or"),
+        ("{outcome: completed}", "autopilot.after_seconds", "Field required"),
+        (
+            "{outcome: completed, after_seconds: -1}",
+            "autopilot.after_seconds",
+            "greater than or equal to 0",
+        ),
+        ("{outcome: completed, after_seconds: '3'}", "autopilot.after_seconds", "valid number"),
+        ("{outcome: completed, after_seconds: yes}", "autopilot.after_seconds", "valid number"),
+        ("{outcome: completed, after_seconds: .inf}", "autopilot.after_seconds", "finite"),
+        (
+            "{outcome: completed, after_seconds: 1.0e+9}",
+            "autopilot.after_seconds",
+            "less than or equal to 604800",
+        ),
+        (
+            "{outcome: cancelled, after_seconds: 3, report_text: Avis}",
+            "autopilot.report_text",
+            "only for outcome 'completed'",
+        ),
+        (
+            '{outcome: completed, after_seconds: 3, report_text: "A\\0"}',
+            "autopilot.report_text",
+            "NUL",
+        ),
+        ("{outcome: completed, after_seconds: 3, delay: 1}", "autopilot.delay", "not permitted"),
+        ("3", "autopilot", "valid dictionary"),
+    ],
+)
+def test_load_fixtures_bad_autopilot(
+    tmp_path: Path, autopilot: str, field: str, message: str
+) -> None:
+    text = _SCENARIO.replace("autopilot:\n", f"autopilot: {autopilot}\n")
+    with pytest.raises(FixtureError) as caught:
+        load_fixtures(_write(tmp_path, text))
+    assert f"{tmp_path / 'fixtures.yaml'}: entry practitioners[0] (10006789019), " in str(
+        caught.value
+    )
+    assert f"field '{field}': " in str(caught.value)
+    assert message in str(caught.value)

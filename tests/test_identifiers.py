@@ -8,7 +8,7 @@ import pytest
 from stdnum.fr import nir as stdnum_nir
 
 from app import identifiers as ids
-from tests.conftest import SPEC_PRACTITIONERS
+from tests.conftest import SCENARIO_PRACTITIONERS, SPEC_PRACTITIONERS
 
 DOCUMENT_NIRS = ("190095916511287", "291097501511477")
 
@@ -131,7 +131,7 @@ def test_same_birth_place_corsica_before_1976() -> None:
     assert not ids.same_birth_place("59158", "59159")
 
 
-@pytest.mark.parametrize("rpps", SPEC_PRACTITIONERS)
+@pytest.mark.parametrize("rpps", SPEC_PRACTITIONERS + SCENARIO_PRACTITIONERS)
 def test_rpps_luhn_ok_fixture_practitioners(rpps: str) -> None:
     assert ids.rpps_luhn_ok(rpps)
 

@@ -68,6 +68,7 @@ def _published(engine: Engine, key: str = KEY.key, context: object = None) -> st
         base_url="http://s",
         body={},
         is_known_practitioner=lambda _: True,
+        directory=lambda _: None,
     )
     return draft_id
 

@@ -73,7 +73,17 @@ async def create_draft(
     return DraftCreated(id=draft.id, redirect_url=f"{base_url}/interop/drafts/{draft.id}")
 
 
-@pull_router.get("/drafts/{draft_id}", responses=problem_responses(401, 404))
+_PULL_VIEW_DOC = (
+    "Pull view of a draft owned by the calling key (sandbox-defined). Besides the fields "
+    "of the create call: `status`, the timestamps, `files`, `report_url` and `billing` "
+    "(once `completed`), and `autopilot_due_at`: when a scenario recipient (fixtures "
+    "`autopilot`) answers by itself, RFC 3339 UTC, null when no automatic answer is pending."
+)
+
+
+@pull_router.get(
+    "/drafts/{draft_id}", description=_PULL_VIEW_DOC, responses=problem_responses(401, 404)
+)
 def get_draft(
     draft_id: str, api_key: CurrentKey, engine: EngineDep, base_url: BaseUrlDep
 ) -> dict[str, Any]:

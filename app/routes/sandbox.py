@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
-from app import delivery, drafts, inbox, resets, webhooks
+from app import autopilot, delivery, drafts, inbox, resets, webhooks
 from app.deps import AdminAccess, BaseUrlDep, CurrentKey, EngineDep, JsonBody, Runtime, RuntimeDep
 from app.errors import BodyTooLarge, problem_responses
 from app.longpoll import After, Wait, listing
@@ -31,10 +31,11 @@ def _optional_json(description: str) -> dict[str, Any]:
 async def _move(
     runtime: Runtime, transition: Callable[..., dict[str, Any]], **kwargs: Any
 ) -> dict[str, Any]:
-    """Run a transition of app.drafts off the loop, then wake this process's webhook worker."""
+    """Run a transition of app.drafts off the loop, then wake this process's workers."""
     assert runtime.engine is not None
     view = await run_in_threadpool(transition, runtime.engine, **kwargs)
     delivery.wake(runtime.extras)
+    autopilot.wake(runtime.extras)  # a publish may have booked an automatic answer
     return view
 
 
@@ -75,6 +76,7 @@ async def publish_draft(
         base_url=base_url,
         body=body,
         is_known_practitioner=runtime.fixtures.is_known_practitioner,
+        directory=runtime.fixtures.practitioner,
     )
 
 
