@@ -47,6 +47,12 @@ def _banner(settings: Settings, fixtures: Fixtures, host: str, port: int) -> str
         f"  strict   : {settings.strict}",
         f"  docs     : {base}/docs",
     ]
+    lines += [
+        f"  scenario : {p.rpps} answers '{p.autopilot.outcome}' {p.autopilot.after_seconds:g} s "
+        "after publication"
+        for p in fixtures.practitioners
+        if p.autopilot is not None
+    ]
     lines += [f"  warning  : {w}" for w in fixtures.warnings]
     return "\n".join(lines)
 

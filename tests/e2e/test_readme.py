@@ -32,3 +32,15 @@ def test_readme_vendor_example_passes(sandbox: SandboxServer, tmp_path: Path) ->
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
+
+
+def test_readme_scenario_practitioner_example_runs(sandbox: SandboxServer, tmp_path: Path) -> None:
+    setup = _python_block_after("## Calls, with curl and Python")  # defines `api`
+    example = _python_block_after("### Scenario practitioners (automatic answers)")
+    script = tmp_path / "scenario.py"
+    script.write_text((setup + example).replace("http://127.0.0.1:8000", sandbox.base_url))
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().endswith("Z")  # autopilot_due_at, printed
