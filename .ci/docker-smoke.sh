@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # CI's Docker step: the image builds, starts healthy, answers the Omnidoc document's
 # curl examples, keeps its data across a restart on its volume, and the compose file
-# comes up healthy and shows the whole flow (webhook into the built-in inbox).
+# comes up healthy and shows the whole flow (webhook into the built-in inbox, and a
+# scenario practitioner's automatic answer).
 # With SMOKE_POSTGRES_URL (a PostgreSQL database on 127.0.0.1), the image also runs
 # on it: draft, upload, `omnidoc-sandbox reset` inside the container.
 # Not optional: any failure prints "Docker step failed: …" and exits non-zero.
@@ -213,6 +214,46 @@ assert event["data"]["id"] == sys.argv[1] and event["data"]["status"] == "in_pro
 assert event["data"]["context"] == {"id": "compose"}, event
 assert "webhook-signature" in items[0]["headers"], items[0]["headers"]
 ' "$draft_id" || fail "the compose default webhook did not deliver a signed notification to the inbox"
+
+# A scenario practitioner of the compose fixtures answers by itself: create, visit,
+# publish, and the completion notification reaches the inbox with its report, no
+# `complete` call.
+stage="a draft to scenario practitioner 10006789019 completing by itself"
+say "$stage"
+r=$(request GET "$base/_sandbox/inbox/vendor-a")
+expect 200 "$r" "reading the inbox"
+newest=$(body_of "$r" | json items.0.id)
+r=$(request POST "$base/api/interop/v1/drafts" -H "Authorization: Bearer sandbox-key-a" -H "Content-Type: application/json" \
+  -d '{"author_rpps": "10002170750", "recipient_rpps": "10006789019", "context": {"id": "autopilot"}}')
+expect 200 "$r" "creating a draft to 10006789019"
+auto_id=$(body_of "$r" | json id)
+for move in visit publish; do
+  r=$(request POST "$base/_sandbox/drafts/$auto_id/$move" -H "Authorization: Bearer sandbox-key-a")
+  expect 200 "$r" "POST /_sandbox/drafts/{id}/$move (scenario practitioner)"
+done
+[ "$(body_of "$r" | json autopilot_due_at)" != null ] || fail "the published draft shows no autopilot_due_at"
+deadline=$((SECONDS + 30))
+completed=
+while [ -z "$completed" ]; do
+  [ $SECONDS -lt "$deadline" ] || fail "no completion of $auto_id reached the inbox within 30 s"
+  r=$(request GET "$base/_sandbox/inbox/vendor-a?after=$newest&wait=10")
+  expect 200 "$r" "waiting on the inbox"
+  items=$(body_of "$r")
+  newest=$(json items.0.id <<<"$items" 2>/dev/null || echo "$newest")
+  completed=$(python3 -c '
+import json, sys
+for item in json.loads(sys.argv[2])["items"]:
+    data = json.loads(item["body"])["data"]
+    if data["id"] == sys.argv[1] and data["status"] == "completed":
+        print(data["report_url"])
+' "$auto_id" "$items")
+done
+# report_url names the address the draft was published through, as a manual answer's would.
+[ "$completed" = "$base/api/interop/v1/drafts/$auto_id/report" ] || fail "unexpected report_url $completed"
+curl -sSf -H "Authorization: Bearer sandbox-key-a" -o "$WORK/auto.pdf" "$completed" \
+  || fail "downloading the report of the automatic answer"
+[ "$(head -c 5 "$WORK/auto.pdf")" = "%PDF-" ] || fail "the report of the automatic answer is not a PDF"
+say "completed by itself; report $(wc -c <"$WORK/auto.pdf") bytes"
 
 stage="docker compose down -v"
 say "$stage"
