@@ -202,7 +202,14 @@ def test_autopilot_with_two_workers_moves_each_draft_once(
         assert _notified(received, view["id"]) == ["in_progress", outcome]
         performed = re.findall(rf"autopilot draft={view['id']} outcome=(\w+)", server.log())
         assert performed == [outcome]
-    deliveries = api.get("/_sandbox/webhooks/deliveries").json()["items"]
+    # The receiver answers before the worker records the attempt: wait for the records.
+    deliveries: list[dict[str, Any]] = []
+
+    def all_recorded() -> bool:
+        deliveries[:] = api.get("/_sandbox/webhooks/deliveries").json()["items"]
+        return all(d["status"] == "delivered" for d in deliveries)
+
+    _until(all_recorded, "every delivery recorded")
     assert len(deliveries) == 12
     assert all(len(d["attempts"]) == 1 for d in deliveries)
 
