@@ -20,6 +20,12 @@ def reset_vendor(engine: Engine, *, settings: Settings, owner_key: str) -> dict[
     drafts_of_key = select(Draft.id).where(Draft.owner_key == owner_key)
     events_of_key = select(WebhookEvent.seq).where(WebhookEvent.owner_key == owner_key)
     with write_session(engine) as session:
+        # Lock the key's events first: an attempt being recorded (outbox.record locks its
+        # event, then adds the attempt) lands before our deletes see the table, or finds
+        # its event gone; never an attempt left pointing at a deleted event (PostgreSQL).
+        session.exec(
+            select(WebhookEvent.seq).where(WebhookEvent.owner_key == owner_key).with_for_update()
+        ).all()
         files = session.exec(
             select(StoredFile.storage_name).where(col(StoredFile.draft_id).in_(drafts_of_key))
         ).all()

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+from sqlmodel import select
 
 from app import drafts, outbox, resets
 from app.config import Settings
+from app.db import read_session, write_session
 from app.fixtures import ApiKeyFixture, Fixtures
+from app.models import WebhookAttempt, WebhookEvent
 from tests.conftest import AUTHOR, KEY_B, RECIPIENT, auth, create_draft
 
 
@@ -68,3 +73,55 @@ def test_reset_vendor_during_an_attempt_drops_its_record(
     resets.reset_vendor(engine, settings=settings, owner_key="k")
     outcome = outbox.Outcome(datetime.now(UTC), "http://127.0.0.1:9/hook", 204, 1.0, None, "")
     assert outbox.record(engine, claimed, outcome, delays=[]) == "gone"
+
+
+def _lock_waiters(engine: Engine) -> int:
+    """PostgreSQL backends of this test's database waiting on a row lock."""
+    with engine.connect() as connection:
+        waiting = connection.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND application_name = current_setting('application_name')"
+            )
+        ).scalar_one()
+    return int(waiting)
+
+
+def test_reset_vendor_while_an_attempt_is_recorded(engine: Engine, settings: Settings) -> None:
+    """The attempt being recorded lands first and goes with the reset: no foreign-key error."""
+    draft = drafts.create_draft(engine, owner_key="k", body={})
+    drafts.cancel_draft(engine, draft_id=draft.id, owner_key="k", base_url="http://s")
+    locked, go = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+    deleted: dict[str, int] = {}
+
+    def record_attempt() -> None:  # what outbox.record does: lock the event, add the attempt
+        with write_session(engine) as session:
+            event = session.exec(select(WebhookEvent).with_for_update()).one()
+            locked.set()
+            go.wait(15)
+            session.add(WebhookAttempt(event_seq=event.seq or 0, url="http://127.0.0.1:9/hook"))
+
+    def reset() -> None:
+        try:
+            deleted.update(resets.reset_vendor(engine, settings=settings, owner_key="k"))
+        except BaseException as exc:
+            errors.append(exc)
+
+    recorder, resetter = threading.Thread(target=record_attempt), threading.Thread(target=reset)
+    recorder.start()
+    assert locked.wait(15)
+    resetter.start()
+    if engine.dialect.name == "postgresql":  # SQLite: the reset waits for the write lock
+        deadline = time.monotonic() + 15
+        while _lock_waiters(engine) == 0:
+            assert time.monotonic() < deadline, "the reset never waited on the attempt"
+            time.sleep(0.01)
+    go.set()
+    recorder.join(15)
+    resetter.join(15)
+
+    assert errors == []
+    assert deleted["deliveries"] == 1
+    with read_session(engine) as session:
+        assert session.exec(select(WebhookAttempt)).all() == []
