@@ -1,4 +1,4 @@
-"""The `omnidoc-sandbox` command: serve, reset."""
+"""The `omnidoc-sandbox` command: serve, reset, check-url."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import uvicorn
 import uvicorn.config
 from sqlalchemy import make_url
 
+from app import prefill
 from app.config import Settings, get_settings
 from app.db import create_db_engine, create_schema, wipe_data
 from app.fixtures import FixtureError, Fixtures, load_fixtures
@@ -121,6 +122,58 @@ def reset(
         f"reset done: database emptied, files removed; fixtures OK "
         f"({len(fixtures.api_keys)} keys, {len(fixtures.practitioners)} practitioners)"
     )
+
+
+_VALUE_WIDTH = 32
+
+
+def _shown(value: str) -> str:
+    """A value on one line of the table: line breaks shown as ⏎, long values cut."""
+    one_line = value.replace("\r", "").replace("\n", "⏎")
+    return one_line if len(one_line) <= _VALUE_WIDTH else one_line[: _VALUE_WIDTH - 1] + "…"
+
+
+def _lint_table(report: prefill.LintReport) -> str:
+    """Each parameter with its verdict and the rules' messages, then the URL's own issues."""
+    rows = [("parameter", "value", "verdict", "details")]
+    for param in report.parameters:
+        details = "; ".join(f"{i.code}: {i.message}" for i in param.issues)
+        rows.append((param.name, _shown(param.value), param.verdict, details))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = [
+        (
+            "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True))
+            + "  "
+            + row[3]
+        ).rstrip()
+        for row in rows
+    ]
+    if not report.parameters:
+        lines = ["no parameters: the page opens an empty form"]
+    lines += [f"url: {issue.code}: {issue.message}" for issue in report.url_issues]
+    verdict = "OK" if report.ok else "FAILED"
+    lines.append(
+        f"{verdict}: {len(report.parameters)} parameter(s), {report.errors} error(s), "
+        f"{report.warnings} warning(s)"
+    )
+    return "\n".join(lines)
+
+
+@cli.command("check-url")
+def check_url(
+    url: Annotated[str, typer.Argument(help="A prefill URL: …/interop/drafts/new#patient_…")],
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Unknown parameters and RPPS check digits fail.")
+    ] = False,
+) -> None:
+    """Lint a URL-method prefill link offline, with the API's rules; exit 1 on an error."""
+    fixtures = _load_or_exit(get_settings())
+    report = prefill.check_url(
+        url, is_known_practitioner=fixtures.is_known_practitioner, strict=strict
+    )
+    typer.echo(_lint_table(report))
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -47,6 +47,13 @@ CATALOG: dict[str, ErrorDoc] = {
         "Send `Authorization: Bearer <key>` with a key from the fixtures "
         "(sandbox-key-a or sandbox-key-b by default).",
     ),
+    "cross_origin_request": ErrorDoc(
+        403,
+        "Cross-origin request",
+        "The sandbox's pages accept posts from their own origin only (checked on the "
+        "`Origin` header), so another site cannot act in a signed-in browser. Post from "
+        "the page itself, or from a client that sends no `Origin`.",
+    ),
     "not_found": ErrorDoc(404, "Not found", "No route matches this path. Check the URL."),
     "draft_not_found": ErrorDoc(
         404,
@@ -155,6 +162,10 @@ class Unauthorized(ApiError):
 
     def __init__(self, detail: str | None = None) -> None:
         super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+class CrossOriginRequest(ApiError):
+    code = "cross_origin_request"
 
 
 class DraftNotFound(ApiError):

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
 
-from app import autopilot, delivery, uploads
+from app import autopilot, delivery, uploads, web
 from app.accesslog import AccessLogMiddleware
 from app.config import Settings, get_settings
 from app.db import create_db_engine, create_schema
@@ -21,7 +21,7 @@ from app.errors import install_error_handlers
 from app.fixtures import load_fixtures
 from app.journal import JournalMiddleware
 from app.models import DraftCreate
-from app.routes import interop, journal, pages, sandbox, system
+from app.routes import interop, journal, page_files, pages, sandbox, system, url_method
 
 logger = logging.getLogger("omnidoc_sandbox")
 
@@ -168,7 +168,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(interop.pull_router)
     app.include_router(sandbox.router)
     app.include_router(journal.router)
+    app.include_router(url_method.router)  # before pages: /interop/drafts/new is not an id
     app.include_router(pages.router)
+    app.include_router(page_files.router)
+    app.mount("/static", web.static_files(), name="static")
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
