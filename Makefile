@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint format lock clean
+.PHONY: install run test lint format lock screenshots clean
 
 install: $(STAMP)
 
@@ -29,6 +29,10 @@ test: lint
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# The README's screenshots, from a real server and Debian's Chromium; commit docs/screenshots/.
+screenshots: install
+	$(BIN)/python scripts/screenshots.py
 
 # Re-pin every dependency (needs network); commit both lock files.
 lock: install

@@ -132,6 +132,11 @@ r=$(request GET "$redirect_url")
 expect 200 "$r" "visiting redirect_url"
 r=$(request POST "$API_URL/$draft_id/files/" -H "Authorization: Bearer $API_KEY" -F 'file=@a.png')
 expect 409 "$r" "uploading after the visit"
+# The pages' templates and static files are in the image (package data).
+for path in /interop/drafts/new /static/omnidoc.css /static/prefill.js; do
+  r=$(request GET "http://127.0.0.1:$PORT$path")
+  expect 200 "$r" "GET $path"
+done
 r=$(request GET "$API_URL/$draft_id" -H "Authorization: Bearer sandbox-key-b")
 expect 404 "$r" "reading another key's draft"
 cd "$ROOT"

@@ -22,24 +22,14 @@ import httpx
 from fpdf import FPDF
 from playwright.sync_api import Page, sync_playwright
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.e2e.browser import launch_chromium
 from tests.e2e.server import SandboxServer
+from tests.omnidoc_examples import FULL_EXAMPLE, fragment
 
-# The document's "Toutes les informations" example, after its host (raw é and \n kept).
-FULL_EXAMPLE_FRAGMENT = (
-    "patient_first_name=Pierre&patient_last_name=Dupont&patient_birth_name=Pasteur"
-    "&patient_nir=11111111111111&patient_nir_cert=12222222222222&patient_gender=M"
-    "&patient_birth_date=1994-09-10&patient_birth_order=1&patient_regime=01"
-    "&patient_centre=1111&patient_caisse=111&patient_gestion=10"
-    r"&patient_address=APPARTEMENT%201%20BATIMENT%20GRAVIER\nRESIDENCE%20DES%20DUCHMOLLES"
-    r"\nCHEMIN%20DES%20CATAPULTES%20ROUILLEES\nPLUCVAILLON\n72546%20REFERINUM%20SUR%20SARTHE"
-    "&text=Le%20patient%20présente%20des%20signes%20de&patient_phone=066666666"
-    "&patient_birth_place=59158&recipient_rpps=10002170750"
-    "&patient_email=louis.dupont@gmail.com"
-)
+ROOT = Path(__file__).resolve().parent.parent
+
 # A vendor's draft as an integration would send it (synthetic, coherent data).
 VENDOR_DRAFT = {
     "author_rpps": "10002170750",
@@ -127,7 +117,8 @@ def _shot(page: Page, out: Path, size: str, name: str, focus: str | None = None)
 
 
 def _story(page: Page, api: httpx.Client, base: str, out: Path, size: str) -> None:
-    page.goto(f"{base}/interop/drafts/new#{FULL_EXAMPLE_FRAGMENT}")
+    # The document's "Toutes les informations" example, on this sandbox.
+    page.goto(f"{base}/interop/drafts/new#{fragment(FULL_EXAMPLE)}")
     page.locator("#link-report").wait_for(state="visible")
     _shot(page, out, size, "1-new-draft")
 
@@ -164,7 +155,7 @@ def main() -> None:
             ):
                 browser = launch_chromium(playwright)
                 for size, viewport in SIZES.items():
-                    context = browser.new_context(viewport=viewport, locale="fr-FR")  # type: ignore[arg-type]
+                    context = browser.new_context(viewport=viewport, locale="fr-FR")
                     _story(context.new_page(), api, server.base_url, args.out, size)
                     context.close()
                 browser.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -91,6 +92,15 @@ class Receiver:
         with self._changed:
             if not self._changed.wait_for(lambda: len(self.received) >= count, timeout):
                 raise AssertionError(f"got {len(self.received)} of {count} requests in {timeout}s")
+            return list(self.received)
+
+    def wait_until(
+        self, condition: Callable[[list[Received]], bool], timeout: float = 15.0
+    ) -> list[Received]:
+        """Block until `condition(received)` holds (a condition, not a sleep), or fail."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: condition(self.received), timeout):
+                raise AssertionError(f"condition not met in {timeout}s; got {self.received}")
             return list(self.received)
 
     def delivered(self) -> list[Received]:

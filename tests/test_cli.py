@@ -1,7 +1,9 @@
-"""The Typer CLI: reset empties the database and the files, keeps the schema."""
+"""The Typer CLI: reset empties the database and the files; check-url lints a prefill link."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,11 +11,14 @@ import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
+from app import prefill
 from app.cli import cli
 from app.config import Settings, get_settings
 from app.db import create_db_engine, create_schema, read_session
 from app.drafts import create_draft
 from app.models import Draft
+from tests.e2e.server import console_script
+from tests.omnidoc_examples import FULL_EXAMPLE, PARTIAL_EXAMPLE, fragment
 
 runner = CliRunner()
 
@@ -60,3 +65,67 @@ def test_reset_asks_before_deleting(cli_settings: Settings) -> None:
     result = runner.invoke(cli, ["reset"], input="n\n")
     assert result.exit_code == 1
     assert "Aborted" in result.output
+
+
+def test_check_url_partial_example_exits_1_naming_patient_nir() -> None:
+    result = runner.invoke(cli, ["check-url", PARTIAL_EXAMPLE])
+    assert result.exit_code == 1
+    lines = {line.split()[0]: line for line in result.output.splitlines() if line}
+    assert "error" in lines["patient_nir"]
+    assert "nir_format" in lines["patient_nir"]
+    assert lines["patient_first_name"].split()[2] == "ok"
+    assert "FAILED: 8 parameter(s), 1 error(s), 0 warning(s)" in result.output
+
+
+def test_check_url_full_example_shows_each_parameter() -> None:
+    result = runner.invoke(cli, ["check-url", FULL_EXAMPLE])
+    assert result.exit_code == 1
+    rows = [line.split()[0] for line in result.output.splitlines()[1:-1]]
+    assert rows == [p.name for p in prefill.parse_fragment(fragment(FULL_EXAMPLE))]
+    assert "patient_phone        066666666" in result.output
+    assert "APPARTEMENT 1 BATIMENT GRAVIER⏎" in result.output
+
+
+def test_check_url_valid_link_exits_0() -> None:
+    url = "http://127.0.0.1:8000/interop/drafts/new#patient_first_name=Pierre&patient_birth_order=1"
+    result = runner.invoke(cli, ["check-url", url])
+    assert result.exit_code == 0, result.output
+    assert "OK: 2 parameter(s), 0 error(s), 0 warning(s)" in result.output
+
+
+def test_check_url_unknown_parameter_is_a_warning() -> None:
+    url = "https://app.omnidoc.fr/interop/drafts/new#patient_firstname=Pierre"
+    result = runner.invoke(cli, ["check-url", url])
+    assert result.exit_code == 0
+    assert "did you mean patient_first_name?" in result.output
+
+
+def test_check_url_unknown_parameter_fails_when_strict() -> None:
+    url = "https://app.omnidoc.fr/interop/drafts/new#patient_firstname=Pierre"
+    assert runner.invoke(cli, ["check-url", url, "--strict"]).exit_code == 1
+
+
+def test_check_url_ignores_omnidoc_strict(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OMNIDOC_STRICT", "true")
+    get_settings.cache_clear()
+    url = "https://app.omnidoc.fr/interop/drafts/new#patient_firstname=Pierre"
+    try:
+        assert runner.invoke(cli, ["check-url", url]).exit_code == 0
+    finally:
+        get_settings.cache_clear()
+
+
+def test_check_url_wrong_path_exits_1() -> None:
+    result = runner.invoke(cli, ["check-url", "https://app.omnidoc.fr/interop/drafts#text=x"])
+    assert result.exit_code == 1
+    assert "wrong_path" in result.output
+
+
+def test_check_url_console_script() -> None:
+    for command in ([console_script()], [sys.executable, "-m", "app"]):
+        done = subprocess.run(
+            [*command, "check-url", PARTIAL_EXAMPLE], capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 1, done.stderr
+        assert "patient_nir" in done.stdout
+        assert "nir_format" in done.stdout

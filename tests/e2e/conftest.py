@@ -4,7 +4,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
+from tests.e2e.browser import CHROMIUM, MISSING, launch_chromium
 from tests.e2e.server import SandboxServer
 
 MakeServer = Callable[..., SandboxServer]
@@ -34,3 +36,27 @@ def make_server(tmp_path: Path, database_url: str | None) -> Iterator[MakeServer
 def sandbox(make_server: MakeServer) -> SandboxServer:
     """A real server process on a free port, with its own data dir (and database)."""
     return make_server()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless Debian Chromium for the whole session; fails (never skips) without it."""
+    if not CHROMIUM.exists():
+        pytest.fail(MISSING, pytrace=False)
+    with sync_playwright() as playwright:
+        launched = launch_chromium(playwright)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def module_sandbox(
+    tmp_path_factory: pytest.TempPathFactory, module_database_url: str | None
+) -> Iterator[SandboxServer]:
+    """One real server process for a module whose tests each make their own drafts."""
+    env = {"OMNIDOC_WEBHOOK_RETRY_SCHEDULE": "0.2,0.2", "OMNIDOC_WEBHOOK_TIMEOUT": "3"}
+    if module_database_url:
+        env["OMNIDOC_DATABASE_URL"] = module_database_url
+    server = SandboxServer(tmp_path_factory.mktemp("sandbox") / "data", env=env).start()
+    yield server
+    server.stop()
