@@ -108,8 +108,8 @@ def _shot(page: Page, out: Path, size: str, name: str, focus: str | None = None)
     path = out / f"{size}-{name}.png"
     if size == "phone":
         if focus:
-            page.locator(focus).scroll_into_view_if_needed()
-            page.evaluate("window.scrollBy(0, -16)")
+            page.locator(focus).evaluate("node => node.scrollIntoView({block: 'start'})")
+            page.evaluate("window.scrollBy(0, -24)")
         page.screenshot(path=str(path))
     else:
         page.screenshot(path=str(path), full_page=True)
