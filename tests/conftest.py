@@ -38,6 +38,15 @@ SCENARIO_PRACTITIONERS = ("10006789019", "10007890121")
 TEST_DATABASE_URL = os.environ.get("OMNIDOC_TEST_DATABASE_URL")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the browser tests last, keeping their order.
+
+    Their session-wide Chromium holds Playwright's event loop until the session ends,
+    and tests that call asyncio.run() cannot run while it is open.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 def auth(key: str = KEY_A) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from app import prefill
+from app import labels_fr, prefill
 from app.db import read_session
 from app.models import Draft, WebhookEvent
 from tests.conftest import SPEC_PRACTITIONERS
@@ -251,3 +253,15 @@ def test_create_prefilled_draft_is_an_ownerless_draft(engine: Engine) -> None:
         "regime": "01",
     }
     assert stored.recipient_rpps == "10002170750"
+
+
+@given(text=st.text(max_size=300) | st.from_regex(r"([a-z_]{1,20}=[^&]{0,20}&?){0,10}"))
+@settings(max_examples=300, deadline=None)
+def test_lint_never_raises_on_any_fragment(text: str) -> None:
+    report = prefill.lint_parameters(prefill.parse_fragment(text), is_known_practitioner=known)
+    for param in report.parameters:
+        assert param.verdict in ("ok", "warning", "error", "unknown")
+        for issue in param.issues:
+            assert issue.code
+            assert issue.message
+            assert labels_fr.issue_message(issue, param.value)

@@ -6,6 +6,8 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlmodel import select
 
 from app import prefill
@@ -170,3 +172,16 @@ def test_static_files_are_served(client: TestClient, path: str, media_type: str)
 
 def test_static_unknown_file_is_a_problem(client: TestClient) -> None:
     assert_problem(client.get("/static/nothing.js"), 404, "not_found")
+
+
+@given(values=st.dictionaries(st.sampled_from(list(prefill.PARAMETERS)), st.text(max_size=40)))
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_create_draft_from_form_answers_every_form(
+    client: TestClient, values: dict[str, str]
+) -> None:
+    response = client.post(
+        "/interop/drafts/new", data=values, headers=SAME_ORIGIN, follow_redirects=False
+    )
+    assert response.status_code in (303, 422), response.text

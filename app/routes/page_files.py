@@ -68,7 +68,7 @@ async def page_report(request: Request, draft_id: str, runtime: RuntimeDep) -> R
     if web.signed_in(request, runtime) is None:
         return RedirectResponse(back, status_code=303)
     try:
-        draft = review.read_draft(runtime.engine, draft_id=draft_id)
+        draft = await run_in_threadpool(review.read_draft, runtime.engine, draft_id=draft_id)
         if draft.status != DraftStatus.COMPLETED:
             raise ReportNotReady()
     except ApiError as exc:

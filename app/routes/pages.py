@@ -51,7 +51,7 @@ def head_draft_page(draft_id: str, engine: EngineDep) -> Response:
     )
 
 
-def _draft_page(
+async def _draft_page(
     request: Request,
     runtime: Runtime,
     draft: Draft,
@@ -72,7 +72,7 @@ def _draft_page(
     }
     if me is None:
         return web.render(request, "draft_signin.html", context, runtime=runtime, status=status)
-    context["files"] = review.files_of(runtime.engine, draft_id=draft.id)
+    context["files"] = await run_in_threadpool(review.files_of, runtime.engine, draft_id=draft.id)
     context["inline_types"] = review.INLINE_TYPES
     context["author"] = review.participant(draft.author_rpps, directory)
     context["recipient"] = review.participant(draft.recipient_rpps, directory)
@@ -105,7 +105,7 @@ async def draft_page(
         )
     except DraftNotFound as exc:
         return web.page_for_error(request, exc, runtime=runtime)
-    return _draft_page(request, runtime, draft)
+    return await _draft_page(request, runtime, draft)
 
 
 async def _posted(request: Request, runtime: Runtime) -> dict[str, str]:
@@ -120,13 +120,13 @@ async def sign_in(request: Request, draft_id: str, runtime: RuntimeDep) -> Respo
     assert runtime.engine is not None
     try:
         posted = await _posted(request, runtime)
-        draft = review.read_draft(runtime.engine, draft_id=draft_id)
+        draft = await run_in_threadpool(review.read_draft, runtime.engine, draft_id=draft_id)
     except ApiError as exc:
         return web.page_for_error(request, exc, runtime=runtime)
     practitioner = runtime.fixtures.practitioner(posted.get("rpps", ""))
     if practitioner is None:
         alert = "Choisissez un praticien de l'annuaire pour vous connecter."
-        return _draft_page(request, runtime, draft, alert=alert, status=422)
+        return await _draft_page(request, runtime, draft, alert=alert, status=422)
     response = _see(_page_url(draft.id, "signed_in"))
     web.set_sign_in(response, request, practitioner.rpps)
     return response
@@ -160,7 +160,7 @@ async def _action(
     assert runtime.engine is not None
     try:
         posted = await _posted(request, runtime)
-        draft = review.read_draft(runtime.engine, draft_id=draft_id)
+        draft = await run_in_threadpool(review.read_draft, runtime.engine, draft_id=draft_id)
     except ApiError as exc:
         return web.page_for_error(request, exc, runtime=runtime)
     if web.signed_in(request, runtime) is None:
@@ -195,7 +195,7 @@ async def _save(
     except ValidationFailed:
         values, lint = review.lint_form(posted, is_known_practitioner=_known(runtime))
         form = review.form_view(values, lint)
-        return _draft_page(request, runtime, draft, form=form, status=422)
+        return await _draft_page(request, runtime, draft, form=form, status=422)
     except ApiError as exc:
         return web.page_for_error(request, exc, runtime=runtime, back=_page_url(draft.id))
     return None
@@ -227,7 +227,7 @@ async def publish_draft(
         )
     except DraftIncomplete:
         assert runtime.engine is not None
-        draft = review.read_draft(runtime.engine, draft_id=draft.id)
+        draft = await run_in_threadpool(review.read_draft, runtime.engine, draft_id=draft.id)
         values, lint = review.lint_form(posted, is_known_practitioner=_known(runtime))
         form = review.form_view(values, lint)
         missing = FieldIssue("recipient_rpps", "recipient_missing", "")
@@ -235,7 +235,7 @@ async def publish_draft(
             values["recipient_rpps"], "error", (labels_fr.issue_message(missing),)
         )
         form.errors += 1
-        return _draft_page(request, runtime, draft, form=form, status=409)
+        return await _draft_page(request, runtime, draft, form=form, status=409)
     except ApiError as exc:
         return web.page_for_error(request, exc, runtime=runtime, back=_page_url(draft.id))
     return _see(_page_url(draft.id, "published"))
@@ -253,7 +253,7 @@ async def complete_draft(
     report_text = posted.get("report_text", "")
     if not report_text.strip():
         alert = labels_fr.issue_message(FieldIssue("report_text", "report_missing", ""))
-        return _draft_page(request, runtime, draft, alert=alert, status=422)
+        return await _draft_page(request, runtime, draft, alert=alert, status=422)
     try:
         await _move(
             runtime,
@@ -267,7 +267,7 @@ async def complete_draft(
         alert = (
             "L'avis est trop long (20 000 caractères au plus) ou contient un caractère interdit."
         )
-        return _draft_page(request, runtime, draft, alert=alert, status=422)
+        return await _draft_page(request, runtime, draft, alert=alert, status=422)
     except ApiError as exc:
         return web.page_for_error(request, exc, runtime=runtime, back=_page_url(draft.id))
     return _see(_page_url(draft.id, "completed"))

@@ -270,7 +270,11 @@ def race_once(sandbox: SandboxServer, draft_id: str, data: bytes) -> dict[str, h
 
     def visit() -> None:
         barrier.wait(timeout=10)
-        results["visit"] = httpx.get(f"{sandbox.base_url}/interop/drafts/{draft_id}")
+        # Signed in (the page's mock sign-in cookie), so the page lists the draft's files.
+        signed_in = {"Cookie": "omnidoc_sandbox_rpps=10002170750"}
+        results["visit"] = httpx.get(
+            f"{sandbox.base_url}/interop/drafts/{draft_id}", headers=signed_in
+        )
 
     threads = [threading.Thread(target=upload), threading.Thread(target=visit)]
     for thread in threads:
