@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import copy
 import shutil
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import uvicorn
 import uvicorn.config
 from sqlalchemy import make_url
 
-from app import prefill
 from app.config import Settings, get_settings
 from app.db import create_db_engine, create_schema, wipe_data
 from app.fixtures import FixtureError, Fixtures, load_fixtures
+
+if TYPE_CHECKING:
+    from app.prefill import LintReport
 
 cli = typer.Typer(
     help="omnidoc-sandbox: a local, offline stand-in for the Omnidoc interop API.",
@@ -133,7 +135,7 @@ def _shown(value: str) -> str:
     return one_line if len(one_line) <= _VALUE_WIDTH else one_line[: _VALUE_WIDTH - 1] + "…"
 
 
-def _lint_table(report: prefill.LintReport) -> str:
+def _lint_table(report: LintReport) -> str:
     """Each parameter with its verdict and the rules' messages, then the URL's own issues."""
     rows = [("parameter", "value", "verdict", "details")]
     for param in report.parameters:
@@ -167,6 +169,10 @@ def check_url(
     ] = False,
 ) -> None:
     """Lint a URL-method prefill link offline, with the API's rules; exit 1 on an error."""
+    # Imported here, not at the top: `serve --workers N` spawns processes that import
+    # this module before they answer uvicorn's health pings, so it must stay light.
+    from app import prefill
+
     fixtures = _load_or_exit(get_settings())
     report = prefill.check_url(
         url, is_known_practitioner=fixtures.is_known_practitioner, strict=strict
