@@ -132,8 +132,8 @@ def test_check_url_console_script() -> None:
 
 
 def test_cli_module_stays_light_for_spawned_workers() -> None:
-    """`serve --workers N` spawns processes that import the console script's module first,
-    before they answer uvicorn's health pings; the whole app there made them miss it."""
+    # `serve --workers N` spawns processes that import the console script's module before
+    # they answer uvicorn's health pings; with the whole app imported there, they missed them.
     code = "import sys, app.cli; print(sorted({'app.drafts', 'app.prefill'} & set(sys.modules)))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
