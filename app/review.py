@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from app import drafts, labels_fr, prefill
+from app import autopilot, drafts, labels_fr, prefill
 from app.config import Settings
 from app.db import read_session, write_session
 from app.errors import DraftNotFound, FileNotFound, InvalidTransition, ValidationFailed
@@ -118,6 +119,12 @@ def save_fields(
         draft.updated_at = utcnow()
         session.add(draft)
     return lint
+
+
+def autopilot_due(engine: Engine, *, draft: Draft) -> datetime | None:
+    """When a scenario recipient answers this draft by itself (fixtures `autopilot`)."""
+    with read_session(engine) as session:
+        return autopilot.due_at(session, draft=draft)
 
 
 def files_of(engine: Engine, *, draft_id: str) -> list[StoredFile]:

@@ -51,6 +51,7 @@ def templates() -> Jinja2Templates:
     )
     env.globals["status_labels"] = labels_fr.STATUS_LABELS
     env.filters["fr_datetime"] = fr_datetime
+    env.filters["fr_time"] = fr_time
     env.filters["file_size"] = file_size
     return Jinja2Templates(env=env)
 
@@ -58,6 +59,10 @@ def templates() -> Jinja2Templates:
 def fr_datetime(value: datetime | None) -> str:
     """`26/11/2026 à 10:00 UTC`: the sandbox keeps UTC and says so."""
     return value.strftime("%d/%m/%Y à %H:%M UTC") if value else "—"
+
+
+def fr_time(value: datetime | None) -> str:
+    return value.strftime("%H:%M:%S UTC") if value else "—"
 
 
 def file_size(size: int) -> str:

@@ -181,3 +181,19 @@ def test_actions_need_a_sign_in(client: TestClient) -> None:
     response = post_page(client, f"/interop/drafts/{draft_id}/cancel")
     assert response.status_code == 303
     assert view_of(client, draft_id)["status"] == "draft"
+
+
+def test_publish_to_a_scenario_recipient_shows_its_coming_answer(client: TestClient) -> None:
+    draft_id = opened(client, {"author_rpps": AUTHOR, "recipient_rpps": "10006789019"})
+    assert publish(client, draft_id) == 303
+    text = client.get(f"/interop/drafts/{draft_id}").text
+    assert "Dr Élise Marchand est un praticien de scénario" in text
+    (published,) = client.get("/_sandbox/webhooks/deliveries", headers=auth()).json()["items"]
+    answered = client.get(  # long-polls until the autopilot worker's answer is notified
+        "/_sandbox/webhooks/deliveries",
+        params={"after": published["id"], "wait": 20},
+        headers=auth(),
+    ).json()["items"]
+    assert [item["payload"]["data"]["status"] for item in answered] == ["completed"]
+    assert view_of(client, draft_id)["status"] == "completed"
+    assert "arthrose digitale" in client.get(f"/interop/drafts/{draft_id}").text

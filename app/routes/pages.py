@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
-from app import delivery, drafts, labels_fr, prefill, reports, review, web
+from app import autopilot, delivery, drafts, labels_fr, prefill, reports, review, web
 from app.db import read_session
 from app.deps import BaseUrlDep, EngineDep, Runtime, RuntimeDep
 from app.errors import ApiError, DraftIncomplete, DraftNotFound, ValidationFailed
@@ -84,6 +84,9 @@ async def _draft_page(
         context.update(form=form, sections=labels_fr.SECTIONS)
         return web.render(request, "draft_review.html", context, runtime=runtime, status=status)
     context["patient"] = draft.patient or {}
+    context["autopilot_due"] = await run_in_threadpool(
+        review.autopilot_due, runtime.engine, draft=draft
+    )
     if draft.status == DraftStatus.COMPLETED:
         context["billing"] = reports.billing_for(draft)
     return web.render(request, "draft_view.html", context, runtime=runtime, status=status)
@@ -148,9 +151,10 @@ async def sign_out(request: Request, runtime: RuntimeDep) -> Response:
 
 
 async def _move(runtime: Runtime, transition: Callable[..., Any], **kwargs: Any) -> None:
-    """A status change of app.drafts off the loop, then wake this process's webhook worker."""
+    """A status change of app.drafts off the loop, then wake this process's workers."""
     await run_in_threadpool(transition, runtime.engine, **kwargs)
     delivery.wake(runtime.extras)
+    autopilot.wake(runtime.extras)  # a publish may have booked an automatic answer
 
 
 async def _action(
@@ -224,6 +228,7 @@ async def publish_draft(
             base_url=base_url,
             body={"author_rpps": me.rpps},
             is_known_practitioner=_known(runtime),
+            directory=runtime.fixtures.practitioner,
         )
     except DraftIncomplete:
         assert runtime.engine is not None
