@@ -1,14 +1,15 @@
 """Scenario practitioners: automatic answers to drafts sent to them (sandbox-defined).
 
-A practitioner of the fixtures may carry an `autopilot` (SPEC §1). When a draft whose
-recipient it is enters `in_progress`, `schedule()` books the answer as an
-`autopilot_move` row in that same transaction; the worker (one per process, started by
-the lifespan) performs it once due through `drafts.transition()`, so the notification,
-report and billing follow as for an answer by hand. Performing is one write transaction
-that deletes the row with a conditional DELETE whose rowcount decides, then locks and
-moves the draft: several workers or processes perform each answer exactly once, and a
-draft answered or cancelled by hand meanwhile is left alone. This module is the only
-writer of the table.
+A practitioner of the fixtures may carry an `autopilot` (README, "Scenario
+practitioners"). When a draft whose recipient it is enters `in_progress`, `schedule()`
+books the answer as an `autopilot_move` row in that same transaction, and the commit
+wakes this process's worker (one per process, started by the lifespan); it performs the
+answer once due through `drafts.transition()`, so the notification (app.outbox wakes the
+delivery worker in turn), report and billing follow as for an answer by hand.
+Performing is one write transaction that deletes the row with a conditional DELETE
+whose rowcount decides, then locks and moves the draft: several workers or processes
+perform each answer exactly once, and a draft answered or cancelled by hand meanwhile is
+left alone. This module is the only writer of the table.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, delete, func
 from sqlmodel import Session, col, select
@@ -27,14 +28,13 @@ from sqlmodel import Session, col, select
 from app.db import read_session, write_session
 from app.models import AutopilotMove, Draft, DraftStatus, utcnow
 from app.reports import Directory
-
-if TYPE_CHECKING:
-    from app.deps import Runtime
+from app.wakeups import Wakeup
 
 logger = logging.getLogger("omnidoc_sandbox.autopilot")
 T = TypeVar("T")
 
-EXTRAS_KEY = "autopilot_worker"
+# Wakes this process's worker after a commit that booked an answer.
+BOOKED = Wakeup("autopilot")
 LEFT_ALONE = "left_alone"  # answered or cancelled by hand before the time
 
 
@@ -56,6 +56,7 @@ def schedule(session: Session, draft: Draft, base_url: str, directory: Directory
             due_at=published_at + timedelta(seconds=plan.after_seconds),
         )
     )
+    BOOKED.after_commit(session)
 
 
 def due_at(session: Session, *, draft: Draft) -> datetime | None:
@@ -168,6 +169,13 @@ class AutopilotWorker:
     async def run(self) -> None:
         """Perform answers until cancelled: when the next falls due, polling for others'."""
         self._loop = asyncio.get_running_loop()
+        unsubscribe = BOOKED.subscribe(self.engine, self.wake)
+        try:
+            await self._loop_forever()
+        finally:
+            unsubscribe()
+
+    async def _loop_forever(self) -> None:
         while True:
             self._wake.clear()
             try:
@@ -192,23 +200,10 @@ class AutopilotWorker:
             done += 1
             logger.info("autopilot draft=%s outcome=%s", draft_id, result)
             if result != LEFT_ALONE:
-                self.on_moved()  # its notification is in the outbox: wake the delivery worker
+                self.on_moved()  # its notification is in the outbox, which wakes its worker
         return done
 
 
-async def run_worker(runtime: Runtime, *, on_moved: Callable[[], None]) -> None:
+async def run_worker(engine: Engine) -> None:
     """Build the worker for the lifespan; runs until cancelled."""
-    assert runtime.engine is not None
-    worker = AutopilotWorker(engine=runtime.engine, on_moved=on_moved)
-    runtime.extras[EXTRAS_KEY] = worker
-    try:
-        await worker.run()
-    finally:
-        runtime.extras.pop(EXTRAS_KEY, None)
-
-
-def wake(extras: dict[str, Any]) -> None:
-    """Nudge this process's worker after a publish; others find the row by polling."""
-    worker = extras.get(EXTRAS_KEY)
-    if isinstance(worker, AutopilotWorker):
-        worker.wake()
+    await AutopilotWorker(engine=engine).run()

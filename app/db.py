@@ -80,12 +80,6 @@ def create_schema(engine: Engine) -> None:
         SQLModel.metadata.create_all(connection)
 
 
-def drop_schema(engine: Engine) -> None:
-    import app.models  # noqa: F401
-
-    SQLModel.metadata.drop_all(engine)
-
-
 @contextmanager
 def write_session(engine: Engine) -> Iterator[Session]:
     """A unit of work that holds the write lock from its first statement.

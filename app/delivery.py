@@ -1,8 +1,9 @@
-"""The webhook delivery worker: one per process, started by the lifespan (SPEC §5).
+"""The webhook delivery worker: one per process, started by the lifespan.
 
-It wakes when this process enqueues an event and polls the database for everything else
-(other processes' events, retries falling due, attempts due while the server was down).
-The database steps, including the atomic claim, live in `app.outbox`.
+It loads, signs, sends and records (README, "Receive notifications"). app.outbox wakes it
+after a commit of this process that made an event due; it polls the database for
+everything else (other processes' events, retries falling due, attempts due while the
+server was down). The database steps, including the atomic claim, live in app.outbox.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from sqlalchemy import Engine
 
 from app import outbox
 from app.config import Settings
-from app.deps import Runtime
 from app.fixtures import Fixtures
 from app.models import utcnow
 from app.outbox import Claimed, Outcome
@@ -30,7 +30,6 @@ T = TypeVar("T")
 
 NO_ENDPOINT = "no webhook URL registered for this key"
 RESPONSE_BODY_MAX = 1024
-EXTRAS_KEY = "delivery_worker"
 
 
 def new_client(settings: Settings, **kwargs: Any) -> httpx.AsyncClient:
@@ -89,6 +88,13 @@ class DeliveryWorker:
     async def run(self) -> None:
         """Deliver until cancelled: at once after a wake, else when the next attempt is due."""
         self._loop = asyncio.get_running_loop()
+        unsubscribe = outbox.NEW_WORK.subscribe(self.engine, self.wake)
+        try:
+            await self._loop_forever()
+        finally:
+            unsubscribe()
+
+    async def _loop_forever(self) -> None:
         while True:
             self._wake.clear()
             try:
@@ -186,27 +192,10 @@ class DeliveryWorker:
         return response.status_code, text
 
 
-async def run_worker(runtime: Runtime) -> None:
+async def run_worker(engine: Engine, *, settings: Settings, fixtures: Fixtures) -> None:
     """Build the worker and its client for the lifespan; runs until cancelled."""
-    assert runtime.engine is not None
     # httpx logs every request URL at INFO; our own line (ids, status, timing) is enough.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    async with new_client(runtime.settings) as client:
-        worker = DeliveryWorker(
-            engine=runtime.engine,
-            settings=runtime.settings,
-            fixtures=runtime.fixtures,
-            client=client,
-        )
-        runtime.extras[EXTRAS_KEY] = worker
-        try:
-            await worker.run()
-        finally:
-            runtime.extras.pop(EXTRAS_KEY, None)
-
-
-def wake(extras: dict[str, Any]) -> None:
-    """Nudge this process's worker after an enqueue; others find the row by polling."""
-    worker = extras.get(EXTRAS_KEY)
-    if isinstance(worker, DeliveryWorker):
-        worker.wake()
+    async with new_client(settings) as client:
+        worker = DeliveryWorker(engine=engine, settings=settings, fixtures=fixtures, client=client)
+        await worker.run()

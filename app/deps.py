@@ -1,76 +1,61 @@
-"""Dependencies shared by the routers: runtime state, settings, auth, base URL, bodies."""
+"""Dependencies shared by the routers: runtime state, settings, engine, auth, base URL."""
 
 from __future__ import annotations
 
 import hmac
-import json
-from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy import Engine
+from starlette.datastructures import Headers
+from starlette.types import Scope
 
+from app import runtime
 from app.config import Settings
-from app.errors import (
-    BodyTooLarge,
-    InvalidJson,
-    NotReady,
-    Unauthorized,
-    UnsupportedMediaType,
-    ValidationFailed,
-)
+from app.errors import NotReady, Unauthorized
 from app.fixtures import ApiKeyFixture, Fixtures
-from app.validation import FieldIssue
-
-# Deeper documents cannot be rendered back (pydantic's serializer stops near 500 levels).
-MAX_JSON_DEPTH = 64
-
-
-@dataclass
-class Runtime:
-    """What the lifespan builds: settings, fixtures, and the engine once the database is up."""
-
-    settings: Settings
-    fixtures: Fixtures
-    engine: Engine | None = None
-    ready: bool = False
-    extras: dict[str, Any] = field(default_factory=dict)
-
-
-def get_runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
+from app.runtime import Runtime
 
 
 def get_ready_runtime(request: Request) -> Runtime:
     """The runtime, or 503 `not_ready` while the database is still coming up."""
-    runtime = get_runtime(request)
-    if not runtime.ready or runtime.engine is None:
+    state = runtime.of_app(request.app)
+    if state is None or not state.ready or state.engine is None:
         raise NotReady()
-    return runtime
+    return state
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_ready_runtime)]
 
 
-def get_settings_dep(runtime: RuntimeDep) -> Settings:
-    return runtime.settings
+def get_settings_dep(state: RuntimeDep) -> Settings:
+    return state.settings
 
 
-def get_engine(runtime: RuntimeDep) -> Engine:
-    assert runtime.engine is not None
-    return runtime.engine
+def get_engine(state: RuntimeDep) -> Engine:
+    assert state.engine is not None
+    return state.engine
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 
-_bearer = HTTPBearer(auto_error=False, description="A vendor API key from the fixtures.")
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="vendorKey",
+    description="A vendor API key from the fixtures (sandbox-key-a, sandbox-key-b).",
+)
+_admin_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="adminToken",
+    description="OMNIDOC_ADMIN_TOKEN; the admin scope is open while it is unset.",
+)
 
 
 def current_key(
-    runtime: RuntimeDep,
+    state: RuntimeDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> ApiKeyFixture:
     """The calling vendor's key; 401 with `WWW-Authenticate: Bearer` otherwise."""
@@ -78,7 +63,7 @@ def current_key(
         raise Unauthorized(
             "Missing or malformed Authorization header: send `Authorization: Bearer <key>`."
         )
-    api_key = runtime.fixtures.find_key(credentials.credentials)
+    api_key = state.fixtures.find_key(credentials.credentials)
     if api_key is None:
         raise Unauthorized("Unknown API key. The default keys are sandbox-key-a and sandbox-key-b.")
     return api_key
@@ -87,85 +72,30 @@ def current_key(
 CurrentKey = Annotated[ApiKeyFixture, Depends(current_key)]
 
 
-def base_url(request: Request, runtime: RuntimeDep) -> str:
+def bearer_key(scope: Scope, fixtures: Fixtures) -> ApiKeyFixture | None:
+    """The key as `current_key` finds it, for middleware (same parsing); no 401 here."""
+    header = Headers(scope=scope).get("authorization")
+    scheme, credentials = get_authorization_scheme_param(header)
+    if scheme.lower() != "bearer" or not credentials:
+        return None
+    return fixtures.find_key(credentials)
+
+
+def base_url(request: Request, state: RuntimeDep) -> str:
     """OMNIDOC_BASE_URL when set, else the scheme and host the request came to."""
-    return runtime.settings.base_url or str(request.base_url).rstrip("/")
+    return state.settings.base_url or str(request.base_url).rstrip("/")
 
 
 BaseUrlDep = Annotated[str, Depends(base_url)]
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-async def json_body(request: Request, runtime: RuntimeDep) -> Any:
-    """The parsed JSON body, read with a size cap; an empty body means `{}`."""
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type and media_type != "application/json" and not media_type.endswith("+json"):
-        raise UnsupportedMediaType(
-            f"Expected `Content-Type: application/json`, got `{media_type[:100]}`."
-        )
-    limit = runtime.settings.max_body_bytes
-    too_large = BodyTooLarge(f"The body exceeds OMNIDOC_MAX_BODY_BYTES ({limit} bytes).")
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise too_large
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_large
-        chunks.append(chunk)
-    raw = b"".join(chunks)
-    if not raw.strip():
-        return {}
-    try:
-        parsed = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
-    except UnicodeDecodeError:
-        raise InvalidJson("The body is not UTF-8.") from None
-    except json.JSONDecodeError as exc:
-        raise InvalidJson(
-            f"The body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
-        ) from None
-    except (ValueError, RecursionError):
-        raise InvalidJson("The body is not valid JSON (NaN, Infinity or too deep).") from None
-    if _nesting_depth(parsed) > MAX_JSON_DEPTH:
-        raise ValidationFailed(
-            errors=[
-                FieldIssue("", "too_deep", f"JSON nesting is limited to {MAX_JSON_DEPTH} levels.")
-            ]
-        )
-    return parsed
-
-
-def _nesting_depth(value: Any) -> int:
-    """Deepest nesting of lists/objects, computed without recursion."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        children = (
-            node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
-        )
-        for child in children:
-            if isinstance(child, dict | list):
-                deepest = max(deepest, depth + 1)
-                stack.append((child, depth + 1))
-        if isinstance(node, dict | list):
-            deepest = max(deepest, depth)
-    return deepest
-
-
-JsonBody = Annotated[Any, Depends(json_body)]
-
-
 def admin_access(
-    runtime: RuntimeDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    state: RuntimeDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_admin_bearer)],
 ) -> None:
-    """Admin scope: open when OMNIDOC_ADMIN_TOKEN is unset, else that bearer token (SPEC §6)."""
-    token = runtime.settings.admin_token
+    """Admin scope: open when OMNIDOC_ADMIN_TOKEN is unset, else that bearer token (README,
+    "Configuration")."""
+    token = state.settings.admin_token
     if not token:
         return
     presented = credentials.credentials if credentials is not None else ""
@@ -174,3 +104,17 @@ def admin_access(
 
 
 AdminAccess = Annotated[None, Depends(admin_access)]
+
+# Path parameters. An id that is not a UUID is answered like an unknown one (404), never 422.
+DraftId = Annotated[
+    str,
+    Path(description="The draft's `id`.", json_schema_extra={"format": "uuid"}),
+]
+FileId = Annotated[
+    str,
+    Path(description="A file's `id` in the pull view.", json_schema_extra={"format": "uuid"}),
+]
+DeliveryId = Annotated[
+    str,
+    Path(description="A delivery's `id`.", json_schema_extra={"format": "uuid"}),
+]

@@ -1,29 +1,20 @@
-"""Drafts: creation, the pull view, and the state machine as data."""
+"""Drafts: creation, the pull view, and the state machine as data (README, "States")."""
 
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from app import autopilot, reports, webhooks
+from app import autopilot, outbox, reports, urls
 from app.db import read_session, write_session
-from app.errors import (
-    DraftIncomplete,
-    DraftNotFound,
-    InvalidTransition,
-    ReportNotReady,
-    ValidationFailed,
-)
-from app.identifiers import is_rpps
+from app.errors import DraftIncomplete, DraftNotFound, InvalidTransition, ReportNotReady
 from app.models import Draft, DraftStatus, StoredFile, utcnow
-from app.validation import FieldIssue
+from app.schemas import DraftFile, DraftView, Patient
 
 S = DraftStatus
 
@@ -47,14 +38,24 @@ STAMPED_AT: dict[DraftStatus, str] = {
     S.CANCELLED: "cancelled_at",
 }
 
-# Entering these statuses notifies the owning key (SPEC §5).
+# Entering these statuses notifies the owning key (README, "Receive notifications").
 NOTIFIED: frozenset[DraftStatus] = frozenset({S.IN_PROGRESS, S.COMPLETED, S.CANCELLED})
 
 # Other side effects of entering a status, in the same unit of work: a scenario
-# recipient's automatic answer is booked on publication (SPEC §1 `autopilot`).
+# recipient's automatic answer is booked on publication (README, "Scenario practitioners").
 ON_ENTER: dict[DraftStatus, Callable[[Session, Draft, str, reports.Directory | None], None]] = {
     S.IN_PROGRESS: autopilot.schedule,
 }
+
+
+def check_move(draft: Draft, to: DraftStatus) -> None:
+    """Refuse a move ALLOWED_MOVES does not list; callers check it before anything else."""
+    previous = DraftStatus(draft.status)
+    if (previous, to) not in ALLOWED_MOVES:
+        raise InvalidTransition(
+            f"A draft in status '{previous}' cannot become '{to}'.",
+            extra={"current_status": str(previous), "requested_status": str(to)},
+        )
 
 
 def transition(
@@ -69,19 +70,15 @@ def transition(
 
     `directory` (the fixtures' practitioners) is needed to enter `in_progress`.
     """
+    check_move(draft, to)
     previous = DraftStatus(draft.status)
-    if (previous, to) not in ALLOWED_MOVES:
-        raise InvalidTransition(
-            f"A draft in status '{previous}' cannot become '{to}'.",
-            extra={"current_status": str(previous), "requested_status": str(to)},
-        )
     now = utcnow()
     draft.status = to
     draft.updated_at = now
     setattr(draft, STAMPED_AT[to], now)
     session.add(draft)
     if to in NOTIFIED and draft.owner_key is not None:
-        webhooks.enqueue_status_event(session, draft=draft, previous=previous, base_url=base_url)
+        outbox.enqueue_status_event(session, draft=draft, previous=previous, base_url=base_url)
     if (on_enter := ON_ENTER.get(to)) is not None:
         on_enter(session, draft, base_url, directory)
 
@@ -131,52 +128,47 @@ def get_owned_draft(
     return draft
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
-
-
-def draft_view(session: Session, *, draft: Draft, base_url: str) -> dict[str, Any]:
-    """The pull view of SPEC §5, the same for the interop API and the helpers."""
+def draft_view(session: Session, *, draft: Draft, base_url: str) -> DraftView:
+    """The pull view, the same for the interop API and the helpers (README, "Read a draft
+    back")."""
     files = session.exec(
         select(StoredFile)
         .where(StoredFile.draft_id == draft.id)
         .order_by(col(StoredFile.created_at))
     ).all()
     completed = draft.status == DraftStatus.COMPLETED
-    return {
-        "id": draft.id,
-        "status": draft.status,
-        "created_at": _iso(draft.created_at),
-        "visited_at": _iso(draft.visited_at),
-        "published_at": _iso(draft.published_at),
-        "completed_at": _iso(draft.completed_at),
-        "cancelled_at": _iso(draft.cancelled_at),
-        "author_rpps": draft.author_rpps,
-        "recipient_rpps": draft.recipient_rpps,
-        "patient": draft.patient,
-        "text": draft.text,
-        "context": json.loads(draft.context_json) if draft.context_json else None,
-        "files": [
-            {
-                "id": f.id,
-                "filename": f.filename,
-                "content_type": f.content_type,
-                "size": f.size,
-                "sha256": f.sha256,
-                "url": f"{base_url}/api/interop/v1/drafts/{draft.id}/files/{f.id}",
-            }
+    return DraftView(
+        id=draft.id,
+        status=DraftStatus(draft.status),
+        created_at=draft.created_at,
+        visited_at=draft.visited_at,
+        published_at=draft.published_at,
+        completed_at=draft.completed_at,
+        cancelled_at=draft.cancelled_at,
+        author_rpps=draft.author_rpps,
+        recipient_rpps=draft.recipient_rpps,
+        # Stored as sent and checked at creation: echoed without validating it again.
+        patient=Patient.model_construct(**draft.patient) if draft.patient is not None else None,
+        text=draft.text,
+        context=json.loads(draft.context_json) if draft.context_json else None,
+        files=[
+            DraftFile(
+                id=f.id,
+                filename=f.filename,
+                content_type=f.content_type,
+                size=f.size,
+                sha256=f.sha256,
+                url=urls.file_url(base_url, draft.id, f.id),
+            )
             for f in files
         ],
-        "report_url": reports.report_url(draft, base_url) if completed else None,
-        "billing": reports.billing_for(draft) if completed else None,
-        # Sandbox-defined: when a scenario recipient answers by itself (fixtures `autopilot`).
-        "autopilot_due_at": _iso(autopilot.due_at(session, draft=draft)),
-    }
+        report_url=urls.report_url(base_url, draft.id) if completed else None,
+        billing=reports.billing_for(draft) if completed else None,
+        autopilot_due_at=autopilot.due_at(session, draft=draft),
+    )
 
 
-def read_owned_view(
-    engine: Engine, *, draft_id: str, owner_key: str, base_url: str
-) -> dict[str, Any]:
+def read_owned_view(engine: Engine, *, draft_id: str, owner_key: str, base_url: str) -> DraftView:
     with read_session(engine) as session:
         draft = get_owned_draft(session, draft_id=draft_id, owner_key=owner_key)
         return draft_view(session, draft=draft, base_url=base_url)
@@ -192,12 +184,7 @@ def visit_draft(
     which anyone holding the URL may open.
     """
     with write_session(engine) as session:
-        if owner_key is None:
-            draft = _get_any_draft(session, draft_id=draft_id)
-        else:
-            draft = get_owned_draft(
-                session, draft_id=draft_id, owner_key=owner_key, for_update=True
-            )
+        draft = locked_draft(session, draft_id=draft_id, owner_key=owner_key)
         if draft.status == DraftStatus.TEMPORARY:
             transition(session, draft=draft, to=DraftStatus.DRAFT, base_url=base_url)
         return draft
@@ -213,52 +200,16 @@ def _get_any_draft(session: Session, *, draft_id: str) -> Draft:
     return draft
 
 
-# --- Downstream transitions (sandbox-defined, SPEC §5-6): the helpers and the pages. ---
-
-REPORT_TEXT_MAX_CHARS = 20_000
-DEFAULT_REPORT_TEXT = "Compte rendu de téléexpertise (texte par défaut du sandbox)."
-# NUL and lone surrogates parse from JSON but cannot be stored as UTF-8 or PostgreSQL text.
-_UNSTORABLE_RE = re.compile("[\x00\ud800-\udfff]")
-
-
-def _body_object(body: object) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise ValidationFailed(
-            "The body must be a JSON object.",
-            errors=[FieldIssue("", "not_an_object", "The body must be a JSON object.")],
-        )
-    return body
-
-
-def _locked(session: Session, *, draft_id: str, owner_key: str | None) -> Draft:
+def locked_draft(session: Session, *, draft_id: str, owner_key: str | None) -> Draft:
     """The draft under the write lock; `owner_key=None` is the pages (whoever holds the URL)."""
     if owner_key is None:
         return _get_any_draft(session, draft_id=draft_id)
     return get_owned_draft(session, draft_id=draft_id, owner_key=owner_key, for_update=True)
 
 
-def _check_move(draft: Draft, to: DraftStatus) -> None:
-    """Refuse an impossible move before looking at anything else (e.g. missing fields)."""
-    if (DraftStatus(draft.status), to) not in ALLOWED_MOVES:
-        raise InvalidTransition(
-            f"A draft in status '{draft.status}' cannot become '{to}'.",
-            extra={"current_status": str(draft.status), "requested_status": str(to)},
-        )
+# --- Downstream transitions (sandbox-defined): the helpers and the pages. --------------
 
-
-def _author_from_body(body: dict[str, Any], is_known_practitioner: Callable[[str], bool]) -> Any:
-    author = body.get("author_rpps")
-    if author is None:
-        return None
-    if not (isinstance(author, str) and is_rpps(author)):
-        message = "author_rpps must be a string of 11 digits."
-        raise ValidationFailed(message, errors=[FieldIssue("author_rpps", "rpps_format", message)])
-    if not is_known_practitioner(author):
-        message = "author_rpps is not in the practitioner directory (OMNIDOC_FIXTURES)."
-        raise ValidationFailed(
-            message, errors=[FieldIssue("author_rpps", "unknown_author_rpps", message)]
-        )
-    return author
+DEFAULT_REPORT_TEXT = "Compte rendu de téléexpertise (texte par défaut du sandbox)."
 
 
 def publish_draft(
@@ -267,17 +218,19 @@ def publish_draft(
     draft_id: str,
     owner_key: str | None,
     base_url: str,
-    body: object,
-    is_known_practitioner: Callable[[str], bool],
     directory: reports.Directory,
-) -> dict[str, Any]:
-    """`draft` → `in_progress`; needs an author (the draft's, else the body's) and a recipient."""
-    author = _author_from_body(_body_object(body), is_known_practitioner)
+    author_rpps: str | None = None,
+    recipient_rpps: str | None = None,
+) -> DraftView:
+    """`draft` → `in_progress`; each RPPS given is used only when the draft has none.
+
+    The caller checks the given RPPS first (app.validation.validate_practitioners).
+    """
     with write_session(engine) as session:
-        draft = _locked(session, draft_id=draft_id, owner_key=owner_key)
-        _check_move(draft, DraftStatus.IN_PROGRESS)
-        if not draft.author_rpps and author:
-            draft.author_rpps = author
+        draft = locked_draft(session, draft_id=draft_id, owner_key=owner_key)
+        check_move(draft, DraftStatus.IN_PROGRESS)
+        draft.author_rpps = draft.author_rpps or author_rpps
+        draft.recipient_rpps = draft.recipient_rpps or recipient_rpps
         missing = [name for name in ("author_rpps", "recipient_rpps") if not getattr(draft, name)]
         if missing:
             raise DraftIncomplete(
@@ -291,21 +244,17 @@ def publish_draft(
 
 
 def complete_draft(
-    engine: Engine, *, draft_id: str, owner_key: str | None, base_url: str, body: object
-) -> dict[str, Any]:
-    """`in_progress` → `completed`, the recipient's answer; `body.report_text` is optional."""
-    report_text = _body_object(body).get("report_text")
-    if report_text is not None and not (
-        isinstance(report_text, str) and len(report_text) <= REPORT_TEXT_MAX_CHARS
-    ):
-        message = f"report_text must be a string of at most {REPORT_TEXT_MAX_CHARS} characters."
-        raise ValidationFailed(message, errors=[FieldIssue("report_text", "invalid", message)])
-    if report_text is not None and _UNSTORABLE_RE.search(report_text):
-        message = "report_text holds a NUL character or a lone surrogate."
-        raise ValidationFailed(message, errors=[FieldIssue("report_text", "invalid", message)])
+    engine: Engine,
+    *,
+    draft_id: str,
+    owner_key: str | None,
+    base_url: str,
+    report_text: str | None = None,
+) -> DraftView:
+    """`in_progress` → `completed`, the recipient's answer (a default text when none)."""
     with write_session(engine) as session:
-        draft = _locked(session, draft_id=draft_id, owner_key=owner_key)
-        _check_move(draft, DraftStatus.COMPLETED)
+        draft = locked_draft(session, draft_id=draft_id, owner_key=owner_key)
+        check_move(draft, DraftStatus.COMPLETED)
         draft.report_text = report_text or DEFAULT_REPORT_TEXT
         transition(session, draft=draft, to=DraftStatus.COMPLETED, base_url=base_url)
         return draft_view(session, draft=draft, base_url=base_url)
@@ -313,17 +262,15 @@ def complete_draft(
 
 def cancel_draft(
     engine: Engine, *, draft_id: str, owner_key: str | None, base_url: str
-) -> dict[str, Any]:
+) -> DraftView:
     """`temporary`, `draft` or `in_progress` → `cancelled`."""
     with write_session(engine) as session:
-        draft = _locked(session, draft_id=draft_id, owner_key=owner_key)
+        draft = locked_draft(session, draft_id=draft_id, owner_key=owner_key)
         transition(session, draft=draft, to=DraftStatus.CANCELLED, base_url=base_url)
         return draft_view(session, draft=draft, base_url=base_url)
 
 
-def visit_owned_draft(
-    engine: Engine, *, draft_id: str, owner_key: str, base_url: str
-) -> dict[str, Any]:
+def visit_owned_draft(engine: Engine, *, draft_id: str, owner_key: str, base_url: str) -> DraftView:
     """The `visit` helper: what the redirect_url's first GET does; already visited = no-op."""
     visit_draft(engine, draft_id=draft_id, base_url=base_url, owner_key=owner_key)
     return read_owned_view(engine, draft_id=draft_id, owner_key=owner_key, base_url=base_url)

@@ -1,4 +1,8 @@
-"""Typed errors rendered as RFC 9457 problem+json, including the framework's own."""
+"""Typed errors rendered as RFC 9457 problem+json, including the framework's own.
+
+Each ApiError subclass carries its code, status, title and explanation (README,
+"Errors"); the catalogue behind the `/errors/<code>` pages is derived from the classes.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,15 @@ import json
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.validation import FieldIssue
+from app import callnotes, urls
+from app.routing import allowed_methods
 
 logger = logging.getLogger("omnidoc_sandbox")
 
@@ -22,115 +26,21 @@ PROBLEM_JSON = "application/problem+json"
 
 
 @dataclass(frozen=True)
-class ErrorDoc:
-    """What a vendor reads at /errors/<code>: the title and how to fix it."""
+class FieldIssue:
+    """One problem with one field: an entry of a problem's `errors`, or a warning."""
 
-    status: int
-    title: str
-    explanation: str
-
-
-# One entry per problem code the sandbox can answer; /errors/<code> renders it.
-CATALOG: dict[str, ErrorDoc] = {
-    "invalid_json": ErrorDoc(
-        400, "Malformed JSON", "The body is not valid UTF-8 JSON. Check quoting and commas."
-    ),
-    "invalid_multipart": ErrorDoc(
-        400,
-        "Malformed multipart body",
-        "The multipart/form-data body could not be parsed (boundary, part headers, or a "
-        "body cut short). Send files as curl does: `-F 'file=@a.png'`; nothing was stored.",
-    ),
-    "unauthorized": ErrorDoc(
-        401,
-        "Missing or unknown API key",
-        "Send `Authorization: Bearer <key>` with a key from the fixtures "
-        "(sandbox-key-a or sandbox-key-b by default).",
-    ),
-    "cross_origin_request": ErrorDoc(
-        403,
-        "Cross-origin request",
-        "The sandbox's pages accept posts from their own origin only (checked on the "
-        "`Origin` header), so another site cannot act in a signed-in browser. Post from "
-        "the page itself, or from a client that sends no `Origin`.",
-    ),
-    "not_found": ErrorDoc(404, "Not found", "No route matches this path. Check the URL."),
-    "draft_not_found": ErrorDoc(
-        404,
-        "Draft not found",
-        "No draft with this id belongs to your API key. Use the `id` returned by "
-        "POST /api/interop/v1/drafts with the same key.",
-    ),
-    "file_not_found": ErrorDoc(404, "File not found", "No such file on this draft."),
-    "delivery_not_found": ErrorDoc(
-        404,
-        "Delivery not found",
-        "No webhook delivery with this id belongs to your API key. Take the `id` from "
-        "GET /_sandbox/webhooks/deliveries.",
-    ),
-    "method_not_allowed": ErrorDoc(
-        405, "Method not allowed", "This path exists but not with this HTTP method."
-    ),
-    "draft_locked": ErrorDoc(
-        409,
-        "Draft locked",
-        "Files can only be attached while the draft is `temporary`, i.e. before its "
-        "redirect_url is visited. Attach files right after creating the draft.",
-    ),
-    "draft_incomplete": ErrorDoc(
-        409,
-        "Draft incomplete",
-        "Publishing needs an author_rpps and a recipient_rpps. Set the missing one.",
-    ),
-    "invalid_transition": ErrorDoc(
-        409,
-        "Invalid transition",
-        "The draft's current status does not allow this change. See the state machine "
-        "in the README.",
-    ),
-    "report_not_ready": ErrorDoc(
-        409, "Report not ready", "The report exists once the téléexpertise is `completed`."
-    ),
-    "body_too_large": ErrorDoc(
-        413, "Body too large", "The JSON body exceeds OMNIDOC_MAX_BODY_BYTES."
-    ),
-    "file_too_large": ErrorDoc(
-        413, "File too large", "A file exceeds OMNIDOC_MAX_FILE_BYTES; nothing was stored."
-    ),
-    "unsupported_media_type": ErrorDoc(
-        415, "Unsupported media type", "Send the Content-Type this endpoint expects."
-    ),
-    "validation_failed": ErrorDoc(
-        422,
-        "Validation failed",
-        "One or more fields break the Omnidoc rules. Each entry of `errors` names the "
-        "field, a code and how to fix it; nothing was stored.",
-    ),
-    "storage_failed": ErrorDoc(
-        507,
-        "Storage failed",
-        "The sandbox could not write the upload to its data dir (disk full or not "
-        "writable); nothing was stored. Free space under OMNIDOC_DATA_DIR and retry.",
-    ),
-    "injected_fault": ErrorDoc(
-        503,
-        "Injected fault",
-        "A fault rule of your API key (POST /_sandbox/faults) answered this call on "
-        "purpose, with the status it names; nothing was done. See GET /_sandbox/faults.",
-    ),
-    "not_ready": ErrorDoc(
-        503, "Not ready", "The sandbox is still starting (database or fixtures). Retry."
-    ),
-    "internal_error": ErrorDoc(
-        500, "Internal error", "The sandbox hit a bug. Please report it with the request id."
-    ),
-}
+    field: str
+    code: str
+    message: str
 
 
 class ApiError(Exception):
-    """Base of every error a behaviour module raises; rendered as problem+json."""
+    """Base of every error the sandbox answers; rendered as problem+json by the handler."""
 
-    code = "internal_error"
+    code: ClassVar[str] = "internal_error"
+    status: int = 500
+    title: ClassVar[str] = "Internal error"
+    explanation: ClassVar[str] = "The sandbox hit a bug. Please report it with the request id."
 
     def __init__(
         self,
@@ -138,27 +48,44 @@ class ApiError(Exception):
         *,
         errors: Iterable[FieldIssue] = (),
         headers: Mapping[str, str] | None = None,
-        code: str | None = None,
-        status: int | None = None,
         extra: Mapping[str, Any] | None = None,
     ) -> None:
-        self.code = code or self.code
-        doc = CATALOG.get(self.code, CATALOG["internal_error"])
-        self.status = status or doc.status
-        self.title = doc.title
-        self.detail = detail or doc.explanation
+        self.detail = detail or self.explanation
         self.errors = tuple(errors)
         self.headers = dict(headers or {})
         self.extra = dict(extra or {})
         super().__init__(self.detail)
 
 
+class InternalError(ApiError):
+    """A bug: the answer to an unhandled exception."""
+
+
 class InvalidJson(ApiError):
     code = "invalid_json"
+    status = 400
+    title = "Malformed JSON"
+    explanation = "The body is not valid UTF-8 JSON. Check quoting and commas."
+
+
+class InvalidMultipart(ApiError):
+    code = "invalid_multipart"
+    status = 400
+    title = "Malformed multipart body"
+    explanation = (
+        "The multipart/form-data body could not be parsed (boundary, part headers, or a "
+        "body cut short). Send files as curl does: `-F 'file=@a.png'`; nothing was stored."
+    )
 
 
 class Unauthorized(ApiError):
     code = "unauthorized"
+    status = 401
+    title = "Missing or unknown API key"
+    explanation = (
+        "Send `Authorization: Bearer <key>` with a key from the fixtures "
+        "(sandbox-key-a or sandbox-key-b by default)."
+    )
 
     def __init__(self, detail: str | None = None) -> None:
         super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
@@ -166,67 +93,172 @@ class Unauthorized(ApiError):
 
 class CrossOriginRequest(ApiError):
     code = "cross_origin_request"
+    status = 403
+    title = "Cross-origin request"
+    explanation = (
+        "The sandbox's pages accept posts from their own origin only (checked on the "
+        "`Origin` header), so another site cannot act in a signed-in browser. Post from "
+        "the page itself, or from a client that sends no `Origin`."
+    )
+
+
+class NotFound(ApiError):
+    code = "not_found"
+    status = 404
+    title = "Not found"
+    explanation = "No route matches this path. Check the URL."
 
 
 class DraftNotFound(ApiError):
     code = "draft_not_found"
+    status = 404
+    title = "Draft not found"
+    explanation = (
+        "No draft with this id belongs to your API key. Use the `id` returned by "
+        "POST /api/interop/v1/drafts with the same key."
+    )
 
 
 class FileNotFound(ApiError):
     code = "file_not_found"
-
-
-class DraftLocked(ApiError):
-    code = "draft_locked"
-
-
-class DraftIncomplete(ApiError):
-    code = "draft_incomplete"
-
-
-class InvalidTransition(ApiError):
-    code = "invalid_transition"
-
-
-class ReportNotReady(ApiError):
-    code = "report_not_ready"
+    status = 404
+    title = "File not found"
+    explanation = "No such file on this draft."
 
 
 class DeliveryNotFound(ApiError):
     code = "delivery_not_found"
+    status = 404
+    title = "Delivery not found"
+    explanation = (
+        "No webhook delivery with this id belongs to your API key. Take the `id` from "
+        "GET /_sandbox/webhooks/deliveries."
+    )
+
+
+class MethodNotAllowed(ApiError):
+    code = "method_not_allowed"
+    status = 405
+    title = "Method not allowed"
+    explanation = "This path exists but not with this HTTP method; `Allow` lists the methods."
+
+
+class DraftLocked(ApiError):
+    code = "draft_locked"
+    status = 409
+    title = "Draft locked"
+    explanation = (
+        "Files can only be attached while the draft is `temporary`, i.e. before its "
+        "redirect_url is visited. Attach files right after creating the draft."
+    )
+
+
+class DraftIncomplete(ApiError):
+    code = "draft_incomplete"
+    status = 409
+    title = "Draft incomplete"
+    explanation = "Publishing needs an author_rpps and a recipient_rpps. Set the missing one."
+
+
+class InvalidTransition(ApiError):
+    code = "invalid_transition"
+    status = 409
+    title = "Invalid transition"
+    explanation = (
+        "The draft's current status does not allow this change. See the state machine "
+        "in the README."
+    )
+
+
+class ReportNotReady(ApiError):
+    code = "report_not_ready"
+    status = 409
+    title = "Report not ready"
+    explanation = "The report exists once the téléexpertise is `completed`."
 
 
 class BodyTooLarge(ApiError):
     code = "body_too_large"
+    status = 413
+    title = "Body too large"
+    explanation = "The JSON body exceeds OMNIDOC_MAX_BODY_BYTES."
 
 
 class FileTooLarge(ApiError):
     code = "file_too_large"
+    status = 413
+    title = "File too large"
+    explanation = "A file exceeds OMNIDOC_MAX_FILE_BYTES; nothing was stored."
 
 
 class UnsupportedMediaType(ApiError):
     code = "unsupported_media_type"
+    status = 415
+    title = "Unsupported media type"
+    explanation = "Send the Content-Type this endpoint expects."
 
 
 class ValidationFailed(ApiError):
     code = "validation_failed"
+    status = 422
+    title = "Validation failed"
+    explanation = (
+        "One or more fields break the rules. Each entry of `errors` names the field, a "
+        "code and how to fix it; nothing was stored."
+    )
 
 
 class InjectedFault(ApiError):
     code = "injected_fault"
+    status = 503
+    title = "Injected fault"
+    explanation = (
+        "A fault rule of your API key (POST /_sandbox/faults) answered this call on "
+        "purpose, with the status it names (400-599); nothing was done. See GET "
+        "/_sandbox/faults."
+    )
+
+    def __init__(self, status: int) -> None:
+        # 429 and 503 tell a well-behaved client when to retry, as a real gateway would.
+        headers = {"Retry-After": "1"} if status in (429, 503) else {}
+        super().__init__(f"Injected by a fault rule of your key: status {status}.", headers=headers)
+        self.status = status
 
 
 class NotReady(ApiError):
     code = "not_ready"
+    status = 503
+    title = "Not ready"
+    explanation = "The sandbox is still starting (database or fixtures). Retry."
 
     def __init__(self, detail: str | None = None) -> None:
         super().__init__(detail, headers={"Retry-After": "1"})
 
 
+class StorageFailed(ApiError):
+    code = "storage_failed"
+    status = 507
+    title = "Storage failed"
+    explanation = (
+        "The sandbox could not write the upload to its data dir (disk full or not "
+        "writable); nothing was stored. Free space under OMNIDOC_DATA_DIR and retry."
+    )
+
+
+def _subclasses(cls: type[ApiError]) -> Iterable[type[ApiError]]:
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+# Every problem code the sandbox can answer, for the /errors/<code> pages and OpenAPI.
+CATALOG: dict[str, type[ApiError]] = {cls.code: cls for cls in _subclasses(ApiError)}
+
+
 def problem_body(error: ApiError) -> dict[str, Any]:
-    """The RFC 9457 members plus `code` and, for field problems, `errors`."""
+    """The RFC 9457 members plus `code` and, for field problems, `errors` (schemas.Problem)."""
     body: dict[str, Any] = {
-        "type": f"/errors/{error.code}",
+        "type": urls.error_type(error.code),
         "title": error.title,
         "status": error.status,
         "detail": error.detail,
@@ -250,43 +282,79 @@ def problem_response(error: ApiError) -> JSONResponse:
     )
 
 
-def _framework_validation_issues(exc: RequestValidationError) -> list[FieldIssue]:
+def problem_issues(error: ApiError) -> list[FieldIssue]:
+    """What the journal keeps of a problem: its field errors, else its code and detail."""
+    return list(error.errors) or [FieldIssue("", error.code, error.detail)]
+
+
+# Pydantic's error types that have a name in the sandbox's own vocabulary (README,
+# "Validation"); the others keep pydantic's stable type names.
+_PYDANTIC_CODES = {
+    "extra_forbidden": "unknown_field",
+    "model_attributes_type": "not_an_object",
+    "model_type": "not_an_object",
+    "dict_type": "not_an_object",
+    "string_type": "not_a_string",
+    "string_too_long": "too_long",
+}
+
+
+_LOCATIONS = frozenset({"body", "query", "path", "header", "cookie"})
+
+
+def framework_issues(errors: Iterable[Mapping[str, Any]]) -> list[FieldIssue]:
+    """Pydantic/FastAPI errors as field issues: the dotted field and a code."""
     issues = []
-    for err in exc.errors():
-        loc = [str(part) for part in err.get("loc", ()) if part not in ("body", "query", "path")]
-        issues.append(FieldIssue(".".join(loc), str(err.get("type", "invalid")), str(err["msg"])))
+    for err in errors:
+        loc = [str(part) for part in err.get("loc", ())]
+        if loc and loc[0] in _LOCATIONS:  # where FastAPI found it, not a field name
+            loc = loc[1:]
+        kind = str(err.get("type", "invalid"))
+        issues.append(FieldIssue(".".join(loc), _PYDANTIC_CODES.get(kind, kind), str(err["msg"])))
     return issues
 
 
-async def _api_error_handler(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ApiError)
-    return problem_response(exc)
-
-
-async def _http_exception_handler(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
-    code = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(exc.status_code)
-    if code is None:
-        error = ApiError(str(exc.detail), code="internal_error", status=exc.status_code)
-        error.title = "HTTP error"
-    else:
-        error = ApiError(code=code)
-    error.headers.update(exc.headers or {})
+def _answer(request: Request, error: ApiError) -> JSONResponse:
+    callnotes.of(request.scope).errors = problem_issues(error)
     return problem_response(error)
 
 
-async def _request_validation_handler(_: Request, exc: Exception) -> JSONResponse:
+async def _api_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return _answer(request, exc)
+
+
+async def _http_exception_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    error: ApiError
+    if exc.status_code == 405:
+        error = MethodNotAllowed()
+        # Starlette names only the first route's methods; list every one for this path.
+        error.headers["Allow"] = ", ".join(allowed_methods(request.app, request.scope))
+        return _answer(request, error)
+    if exc.status_code == 404:
+        error = NotFound()
+    elif exc.status_code == 413:
+        error = BodyTooLarge()
+    else:
+        error = InternalError(str(exc.detail))
+        error.status = exc.status_code
+    error.headers.update(exc.headers or {})
+    return _answer(request, error)
+
+
+async def _request_validation_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    issues = _framework_validation_issues(exc)
+    issues = framework_issues(exc.errors())
     if any(issue.code == "json_invalid" for issue in issues):
-        return problem_response(InvalidJson())
-    return problem_response(ValidationFailed(errors=issues))
+        return _answer(request, InvalidJson())
+    return _answer(request, ValidationFailed(errors=issues))
 
 
 async def _unhandled_handler(request: Request, exc: Exception) -> JSONResponse:
     # Log the type and path only: exception messages may quote request data.
     logger.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
-    return problem_response(ApiError(code="internal_error"))
+    return _answer(request, InternalError())
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -317,28 +385,3 @@ def warnings_header(warnings: Iterable[FieldIssue], limit: int = 4096) -> str:
         kept.append(encoded)
         size += len(encoded) + 1
     return "[" + ",".join([*kept, marker]) + "]"
-
-
-class Problem(BaseModel):
-    """RFC 9457 problem details, as every sandbox error is rendered."""
-
-    type: str
-    title: str
-    status: int
-    detail: str
-    code: str
-    errors: list[dict[str, str]] | None = None
-
-
-def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` entries documenting problem+json for these statuses."""
-    return {
-        status: {
-            "model": Problem,
-            "content": {PROBLEM_JSON: {}},
-            "description": ", ".join(
-                f"`{code}`" for code, doc in CATALOG.items() if doc.status == status
-            ),
-        }
-        for status in statuses
-    }

@@ -1,123 +1,56 @@
-"""Fault injection rules (SPEC §6): stored per key as rows, consumed atomically."""
+"""Fault injection (README, "Fault injection"): a key's rules as rows, consumed atomically,
+and the middleware that applies them to the key's interop calls."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import Engine, delete, update
 from sqlmodel import col, select
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app import callnotes, runtime, urls
 from app.db import read_session, write_session
-from app.errors import ValidationFailed
+from app.deps import bearer_key
+from app.errors import InjectedFault, problem_issues, problem_response
 from app.models import FaultRule
-from app.validation import FieldIssue
+from app.schemas import Fault, FaultBody
 
-INTEROP_PREFIX = "/api/interop/v1"
-DEFAULT_PATH = INTEROP_PREFIX + "/*"
-MAX_DELAY_MS = 30_000
-MAX_TIMES = 10_000
-METHODS = frozenset({"*", "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-_FIELDS = frozenset({"method", "path", "status", "delay_ms", "times"})
-_PATH_RE = re.compile(r"^/api/interop/v1/[A-Za-z0-9._~%/*{}-]*$")
+logger = logging.getLogger("omnidoc_sandbox")
 
 
 @dataclass(frozen=True)
-class Fault:
+class Injected:
     """What one consumed use of a rule does to the call."""
 
     status: int | None
     delay_ms: int
 
 
-def _int_field(body: dict[str, Any], name: str, default: int) -> int | None:
-    value = body.get(name)
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int):
-        return None
-    return value
+def _view(rule: FaultRule) -> Fault:
+    return Fault.model_validate(rule, from_attributes=True)
 
 
-def _validate(body: object) -> FaultRule:
-    """Every problem of the body at once, as for drafts; a rule without owner otherwise."""
-    if not isinstance(body, dict):
-        raise ValidationFailed(errors=[FieldIssue("", "not_an_object", "Send a JSON object.")])
-    issues = [
-        FieldIssue(name, "unknown_field", f"Unknown field; allowed: {', '.join(sorted(_FIELDS))}.")
-        for name in body
-        if name not in _FIELDS
-    ]
-    method = body.get("method", "*")
-    if not isinstance(method, str) or method.upper() not in METHODS:
-        issues.append(
-            FieldIssue("method", "invalid_method", f"method must be one of {sorted(METHODS)}.")
-        )
-    path = body.get("path", DEFAULT_PATH)
-    if not isinstance(path, str) or len(path) > 2000 or not _PATH_RE.match(path):
-        issues.append(
-            FieldIssue(
-                "path",
-                "invalid_path",
-                "path must be an interop path such as /api/interop/v1/drafts; `*` matches "
-                "any characters (e.g. /api/interop/v1/drafts/*/files).",
-            )
-        )
-    status = _int_field(body, "status", 0)
-    if status is None or (status != 0 and not 400 <= status <= 599):
-        issues.append(FieldIssue("status", "invalid_status", "status must be 0 or 400-599."))
-    delay_ms = _int_field(body, "delay_ms", 0)
-    if delay_ms is None or not 0 <= delay_ms <= MAX_DELAY_MS:
-        issues.append(
-            FieldIssue("delay_ms", "invalid_delay", f"delay_ms must be 0-{MAX_DELAY_MS}.")
-        )
-    times = _int_field(body, "times", 1)
-    if times is None or not 1 <= times <= MAX_TIMES:
-        issues.append(FieldIssue("times", "invalid_times", f"times must be 1-{MAX_TIMES}."))
-    if not issues and not status and not delay_ms:
-        issues.append(
-            FieldIssue("", "no_effect", "Give a status (400-599), a delay_ms (> 0), or both.")
-        )
-    if issues:
-        raise ValidationFailed(
-            f"{len(issues)} field(s) of the fault rule are invalid; see `errors`.", errors=issues
-        )
-    assert isinstance(method, str) and isinstance(path, str) and times is not None
-    return FaultRule(
-        owner_key="",
-        method=method.upper(),
-        path=path,
-        status=status or None,
-        delay_ms=delay_ms or 0,
-        times=times,
-        remaining=times,
+def create_fault(engine: Engine, *, owner_key: str, body: FaultBody) -> Fault:
+    """Store a rule for the key; it applies from the key's next call."""
+    rule = FaultRule(
+        owner_key=owner_key,
+        method=body.method.value,
+        path=body.path,
+        status=body.status,
+        delay_ms=body.delay_ms,
+        times=body.times,
+        remaining=body.times,
     )
-
-
-def _view(rule: FaultRule) -> dict[str, Any]:
-    return {
-        "id": rule.id,
-        "method": rule.method,
-        "path": rule.path,
-        "status": rule.status,
-        "delay_ms": rule.delay_ms,
-        "times": rule.times,
-        "remaining": rule.remaining,
-        "created_at": rule.created_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-    }
-
-
-def create_fault(engine: Engine, *, owner_key: str, body: object) -> dict[str, Any]:
-    """Store a validated rule for the key; it applies from the key's next call."""
-    rule = _validate(body)
-    rule.owner_key = owner_key
     with write_session(engine) as session:
         session.add(rule)
     return _view(rule)
 
 
-def list_faults(engine: Engine, *, owner_key: str) -> list[dict[str, Any]]:
+def list_faults(engine: Engine, *, owner_key: str) -> list[Fault]:
     """The key's rules, oldest first (the order they match in), used-up ones included."""
     with read_session(engine) as session:
         rules = session.exec(
@@ -139,7 +72,7 @@ def path_matches(pattern: str, path: str) -> bool:
     return re.fullmatch(regex, path.rstrip("/")) is not None
 
 
-def take_fault(engine: Engine, *, owner_key: str, method: str, path: str) -> Fault | None:
+def take_fault(engine: Engine, *, owner_key: str, method: str, path: str) -> Injected | None:
     """Consume one use of the oldest matching rule, atomically across processes."""
     with read_session(engine) as session:
         candidates = session.exec(
@@ -159,5 +92,45 @@ def take_fault(engine: Engine, *, owner_key: str, method: str, path: str) -> Fau
                 .values(remaining=col(FaultRule.remaining) - 1)
             )
         if int(result.rowcount) == 1:  # type: ignore[attr-defined]
-            return Fault(status=rule.status, delay_ms=rule.delay_ms)
+            return Injected(status=rule.status, delay_ms=rule.delay_ms)
     return None
+
+
+class FaultMiddleware:
+    """Applies the key's next matching rule to an interop call: a delay, an answer, or both."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        state = runtime.of_app(scope.get("app"))
+        if (
+            scope["type"] != "http"
+            or not scope["path"].startswith(urls.INTEROP_PREFIX + "/")
+            or state is None
+            or state.engine is None
+            or not state.ready
+        ):
+            await self.app(scope, receive, send)
+            return
+        api_key = bearer_key(scope, state.fixtures)
+        injected = None
+        if api_key is not None:
+            try:
+                injected = await asyncio.to_thread(
+                    take_fault,
+                    state.engine,
+                    owner_key=api_key.key,
+                    method=scope["method"],
+                    path=scope["path"],
+                )
+            except Exception as exc:  # a broken rule lookup must not break the API
+                logger.warning("fault lookup failed (%s)", type(exc).__name__)
+        if injected is not None and injected.delay_ms:
+            await asyncio.sleep(injected.delay_ms / 1000)
+        if injected is not None and injected.status:
+            error = InjectedFault(injected.status)
+            callnotes.of(scope).errors = problem_issues(error)
+            await problem_response(error)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

@@ -1,22 +1,23 @@
-"""The built-in webhook receiver: `/_sandbox/inbox/{name}` records any request (sandbox-defined)."""
+"""The built-in webhook receiver: `/_sandbox/inbox/{name}` records any request (README,
+"Receive notifications")."""
 
 from __future__ import annotations
 
 import base64
 import re
 from collections.abc import Mapping
-from typing import Any
 
 from sqlalchemy import Engine, delete
 from sqlmodel import col, select
 
 from app.db import read_session, write_session
-from app.errors import ValidationFailed
+from app.errors import FieldIssue, ValidationFailed
 from app.longpoll import newer_than
 from app.models import InboxItem
-from app.validation import FieldIssue
+from app.schemas import InboxRequest
 
-NAME_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+NAME_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
+NAME_RE = re.compile(NAME_PATTERN)
 KEEP_PER_NAME = 1000
 PAGE = 100
 # Credentials a demo may send along; the inbox is a demo tool, not a place to keep them.
@@ -69,20 +70,11 @@ def record_request(
     return item
 
 
-def item_view(item: InboxItem) -> dict[str, Any]:
-    return {
-        "id": item.id,
-        "name": item.name,
-        "received_at": item.received_at.isoformat().replace("+00:00", "Z"),
-        "method": item.method,
-        "headers": item.headers,
-        "body": item.body,
-        "body_encoding": item.body_encoding,
-        "size": item.size,
-    }
+def item_view(item: InboxItem) -> InboxRequest:
+    return InboxRequest.model_validate(item, from_attributes=True)
 
 
-def list_items(engine: Engine, *, name: str, after: str | None = None) -> list[dict[str, Any]]:
+def list_items(engine: Engine, *, name: str, after: str | None = None) -> list[InboxRequest]:
     """Newest first, at most 100; `after` keeps only the items received after that one."""
     check_name(name)
     with read_session(engine) as session:

@@ -1,49 +1,38 @@
-"""Request journal + fault injection: a pure ASGI middleware and the journal's rows (SPEC §6)."""
+"""The request journal (README, "Request journal"): a pure ASGI middleware and its rows.
+
+What a call's response does not carry in full (field errors with their messages,
+warnings, the id of a created draft) reaches it through app.callnotes.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
 
-from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy import Engine, delete
 from sqlmodel import col, select
-from starlette.datastructures import Headers
-from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import faults
+from app import callnotes, runtime, urls
 from app.db import read_session, write_session
-from app.errors import PROBLEM_JSON, InjectedFault, problem_response
-from app.fixtures import ApiKeyFixture
+from app.deps import bearer_key
+from app.errors import FieldIssue
 from app.longpoll import newer_than
 from app.models import JournalEntry, utcnow
-from app.validation import FieldIssue
+from app.schemas import RequestEntry
 
 logger = logging.getLogger("omnidoc_sandbox")
 
-_DRAFT_IN_PATH = re.compile(r"^(?:/api/interop/v1|/_sandbox)/drafts/([^/]{1,64})(?:/|$)")
-_PROBLEM_CAP = 4 * 1024 * 1024  # a 422 on a 1 MiB body lists many fields; stop somewhere
-_WARNINGS = "journal_warnings"
-_DRAFT_ID = "journal_draft_id"
+_DRAFT_IN_PATH = re.compile(
+    rf"^(?:{urls.INTEROP_PREFIX}|{urls.SANDBOX_PREFIX})/drafts/([^/]{{1,64}})(?:/|$)"
+)
+_UNHANDLED = FieldIssue("", "internal_error", "Unhandled error.")
 
 
-def note(request: Request, *, warnings: Iterable[FieldIssue] = (), draft_id: str = "") -> None:
-    """Let a route hand the journal what the response does not carry in full."""
-    if warnings:
-        setattr(request.state, _WARNINGS, list(warnings))
-    if draft_id:
-        setattr(request.state, _DRAFT_ID, draft_id)
-
-
-def _issues(items: Iterable[Any]) -> list[dict[str, str]]:
-    return [{"field": str(i.field), "code": str(i.code), "message": str(i.message)} for i in items]
+def _issues(items: list[FieldIssue]) -> list[dict[str, str]]:
+    return [{"field": i.field, "code": i.code, "message": i.message} for i in items]
 
 
 def record_entry(engine: Engine, *, entry: JournalEntry, keep: int) -> None:
@@ -67,23 +56,23 @@ def record_entry(engine: Engine, *, entry: JournalEntry, keep: int) -> None:
             )
 
 
-def _view(entry: JournalEntry) -> dict[str, Any]:
-    return {
-        "id": entry.id,
-        "time": entry.time.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-        "method": entry.method,
-        "path": entry.path,
-        "status": entry.status,
-        "draft_id": entry.draft_id,
-        "duration_ms": round(entry.duration_ms, 1),
-        "errors": entry.errors,
-        "warnings": entry.warnings,
-    }
+def _view(entry: JournalEntry) -> RequestEntry:
+    return RequestEntry(
+        id=entry.id,
+        time=entry.time,
+        method=entry.method,
+        path=entry.path,
+        status=entry.status,
+        draft_id=entry.draft_id,
+        duration_ms=round(entry.duration_ms, 1),
+        errors=[FieldIssue(**issue) for issue in entry.errors],
+        warnings=[FieldIssue(**issue) for issue in entry.warnings],
+    )
 
 
 def list_entries(
     engine: Engine, *, owner_key: str, after: str | None, limit: int
-) -> list[dict[str, Any]]:
+) -> list[RequestEntry]:
     """The key's journal, newest first; `after` keeps only entries newer than that one."""
     with read_session(engine) as session:
         query = select(JournalEntry).where(JournalEntry.owner_key == owner_key)
@@ -97,149 +86,79 @@ def list_entries(
         return [_view(row) for row in rows]
 
 
-def _is_interop(path: str) -> bool:
-    return path.startswith(faults.INTEROP_PREFIX + "/")
-
-
 def _is_journaled(method: str, path: str) -> bool:
-    return _is_interop(path) or (method == "POST" and path.startswith("/_sandbox/drafts/"))
-
-
-def _bearer_key(scope: Scope, runtime: Any) -> ApiKeyFixture | None:
-    """The key as `current_key` finds it (same parsing, constant-time lookup); no 401 here."""
-    header = Headers(scope=scope).get("authorization")
-    scheme, credentials = get_authorization_scheme_param(header)
-    if scheme.lower() != "bearer" or not credentials:
-        return None
-    found: ApiKeyFixture | None = runtime.fixtures.find_key(credentials)
-    return found
-
-
-@dataclass
-class _Call:
-    """What the middleware learns of one call while its response goes out."""
-
-    status: int = 0
-    problem: bool = False
-    body: bytearray = field(default_factory=bytearray)
-    recorded: bool = False
-
-    def errors(self) -> list[dict[str, str]]:
-        if not self.problem:
-            return []
-        try:
-            problem = json.loads(bytes(self.body))
-        except ValueError:
-            return [{"field": "", "code": "truncated", "message": "Problem body too large."}]
-        if not isinstance(problem, dict):
-            return []
-        if isinstance(problem.get("errors"), list) and problem["errors"]:
-            return [
-                {k: str(item.get(k, "")) for k in ("field", "code", "message")}
-                for item in problem["errors"]
-                if isinstance(item, dict)
-            ]
-        code, detail = problem.get("code", ""), problem.get("detail", "")
-        return [{"field": "", "code": str(code), "message": str(detail)}]
+    if path.startswith(urls.INTEROP_PREFIX + "/"):
+        return True
+    return method == "POST" and path.startswith(urls.SANDBOX_PREFIX + "/drafts/")
 
 
 class JournalMiddleware:
-    """Journals the key's calls and injects its faults; never reads a request body."""
+    """Journals the key's calls once their answer is known; never reads a request body."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        runtime = getattr(getattr(scope.get("app"), "state", None), "runtime", None)
+        state = runtime.of_app(scope.get("app"))
         if (
             scope["type"] != "http"
             or not _is_journaled(scope["method"], scope["path"])
-            or runtime is None
-            or runtime.engine is None
-            or not runtime.ready
+            or state is None
+            or state.engine is None
+            or not state.ready
         ):
             await self.app(scope, receive, send)
             return
-        api_key = _bearer_key(scope, runtime)
+        api_key = bearer_key(scope, state.fixtures)
         if api_key is None:  # no owner to show it to: 401s are not journaled
             await self.app(scope, receive, send)
             return
-        scope.setdefault("state", {})
-        call = _Call()
+        engine, keep = state.engine, state.settings.journal_size
+        notes = callnotes.of(scope)
         at, started = utcnow(), time.perf_counter()
+        status = 0
+        recorded = False
 
         async def finish() -> None:
-            call.recorded = True
+            nonlocal recorded
+            recorded = True
             try:  # the journal must never fail the call it describes
-                state = scope.get("state", {})
                 path_id = _DRAFT_IN_PATH.match(scope["path"])
                 entry = JournalEntry(
                     owner_key=api_key.key,
                     time=at,
                     method=scope["method"][:16],
                     path=scope["path"][:2000],
-                    status=call.status,
-                    draft_id=path_id.group(1) if path_id else state.get(_DRAFT_ID),
+                    status=status,
+                    draft_id=path_id.group(1) if path_id else notes.draft_id,
                     duration_ms=(time.perf_counter() - started) * 1000,
-                    errors=call.errors(),
-                    warnings=_issues(state.get(_WARNINGS, ())),
+                    errors=_issues(notes.errors) if status >= 400 else [],
+                    warnings=_issues(notes.warnings),
                 )
-                keep = runtime.settings.journal_size
-                await asyncio.to_thread(record_entry, runtime.engine, entry=entry, keep=keep)
+                await asyncio.to_thread(record_entry, engine, entry=entry, keep=keep)
             except Exception as exc:  # the type only: messages may quote request data
                 logger.warning("journal write failed (%s)", type(exc).__name__)
 
         async def send_and_watch(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
-                call.status = message["status"]
-                headers = dict(message.get("headers", ()))
-                content_type = headers.get(b"content-type", b"").decode("latin-1")
-                call.problem = content_type.startswith(PROBLEM_JSON)
-            elif message["type"] == "http.response.body":
-                if call.problem and len(call.body) < _PROBLEM_CAP:
-                    call.body += message.get("body", b"")
-                if not message.get("more_body", False) and not call.recorded:
-                    # Recorded before the last chunk goes out: once the client has its
-                    # answer, the journal already shows the call (no sleep needed).
-                    await finish()
+                status = message["status"]
+            elif (
+                message["type"] == "http.response.body"
+                and not message.get("more_body")
+                and not recorded
+            ):
+                # Recorded before the last chunk goes out: once the client has its
+                # answer, the journal already shows the call (no sleep needed).
+                await finish()
             await send(message)
 
         try:
-            await self._call_with_faults(scope, receive, send_and_watch, runtime, api_key)
+            await self.app(scope, receive, send_and_watch)
         except Exception:
-            if not call.recorded:  # the error handler answers 500 outside this middleware
-                call.status, call.problem = call.status or 500, True
-                call.body = bytearray(b'{"code": "internal_error", "detail": "Unhandled error."}')
+            if not recorded:  # the error handler answers 500 outside this middleware
+                status, notes.errors = status or 500, [_UNHANDLED]
                 await finish()
             raise
-        if not call.recorded:
+        if not recorded:
             await finish()
-
-    async def _call_with_faults(
-        self, scope: Scope, receive: Receive, send: Send, runtime: Any, api_key: ApiKeyFixture
-    ) -> None:
-        """Apply the key's next matching fault rule, if any, then call the app (or not)."""
-        fault = None
-        if _is_interop(scope["path"]):
-            try:
-                fault = await asyncio.to_thread(
-                    faults.take_fault,
-                    runtime.engine,
-                    owner_key=api_key.key,
-                    method=scope["method"],
-                    path=scope["path"],
-                )
-            except Exception as exc:  # a broken rule lookup must not break the API
-                logger.warning("fault lookup failed (%s)", type(exc).__name__)
-        if fault is not None and fault.delay_ms:
-            await asyncio.sleep(fault.delay_ms / 1000)
-        if fault is not None and fault.status:
-            headers = {"Retry-After": "1"} if fault.status in (429, 503) else {}
-            error = InjectedFault(
-                f"Injected by a fault rule of your key: status {fault.status}.",
-                status=fault.status,
-                headers=headers,
-            )
-            await problem_response(error)(scope, receive, send)
-            return
-        await self.app(scope, receive, send)

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 from app import identifiers as ids
 from app import prefill
-from app.validation import DIGIT_FIELDS, TEXT_MAX_CHARS, FieldIssue
+from app.errors import FieldIssue
+from app.validation import DIGIT_FIELDS, TEXT_MAX_CHARS
 
 STATUS_LABELS = {
     "temporary": "Temporaire",

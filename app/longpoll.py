@@ -1,7 +1,7 @@
 """`?wait=` long-polling for the listing calls tests wait on (deliveries, inbox, journal).
 
 The loop asks the database, not process memory, so a row written by another server
-process on the same database ends the wait too (SPEC §6).
+process on the same database ends the wait too (README, "Waiting without sleeps").
 """
 
 from __future__ import annotations
@@ -15,15 +15,14 @@ from fastapi import Query, Request
 from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, select
 
-from app.errors import ValidationFailed
-from app.validation import FieldIssue
+from app.errors import FieldIssue, ValidationFailed
 
 T = TypeVar("T")
 
 MAX_WAIT_SECONDS = 30.0
 POLL_INTERVAL = 0.1
 
-# The two query parameters every waited-on listing takes (SPEC §6).
+# The two query parameters every waited-on listing takes.
 Wait = Annotated[
     float,
     Query(
@@ -62,12 +61,10 @@ async def wait_for_items(
         await asyncio.sleep(min(interval, remaining))
 
 
-async def listing(
-    request: Request, fetch: Callable[[], Sequence[T]], *, wait: float
-) -> dict[str, list[T]]:
-    """The `{"items": [...]}` answer of a listing, held up to `wait` seconds for items."""
+async def listing(request: Request, fetch: Callable[[], Sequence[T]], *, wait: float) -> list[T]:
+    """The items of a listing, the request held up to `wait` seconds for some to exist."""
     items = await wait_for_items(fetch, wait=wait, is_disconnected=request.is_disconnected)
-    return {"items": list(items)}
+    return list(items)
 
 
 def newer_than(

@@ -19,8 +19,13 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import parse_options_header
 from starlette.requests import ClientDisconnect
 
-from app.errors import ApiError, FileTooLarge, UnsupportedMediaType, ValidationFailed
-from app.validation import FieldIssue
+from app.errors import (
+    FieldIssue,
+    FileTooLarge,
+    InvalidMultipart,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
@@ -49,10 +54,6 @@ _ZIP_BASED = (
     "application/vnd.openxmlformats-officedocument.",
     "application/vnd.oasis.opendocument.",
 )
-
-
-def invalid_multipart(detail: str) -> ApiError:
-    return ApiError(detail, code="invalid_multipart")
 
 
 def field_issue(code: str, message: str) -> ValidationFailed:
@@ -148,16 +149,23 @@ class Receiver:
         disposition = self._headers.get(b"content-disposition")
         options = parse_options_header(disposition)[1] if disposition else {}
         if b"name" not in options:
-            raise invalid_multipart('Every part needs `Content-Disposition: form-data; name="…"`.')
+            raise InvalidMultipart('Every part needs `Content-Disposition: form-data; name="…"`.')
         if options[b"name"] != FIELD.encode():
             return  # other fields are read and dropped
+        if b"filename" not in options:
+            # A plain form value named `file` (curl -F 'file=a.png', without the @).
+            raise field_issue(
+                "not_a_file",
+                "A part named `file` has no filename: send a file, as curl does with "
+                "`-F 'file=@a.png'` (note the @).",
+            )
         if len(self.parts) >= self.slots:
             raise field_issue(
                 "too_many_files",
                 f"This draft can take {self.slots} more file(s) "
                 "(OMNIDOC_MAX_FILES_PER_DRAFT counts the files already attached).",
             )
-        raw_name = options.get(b"filename", b"").decode("utf-8", errors="replace")
+        raw_name = options[b"filename"].decode("utf-8", errors="replace")
         index = len(self.parts) + 1
         self._current = Part(
             index=index,
@@ -242,7 +250,7 @@ def boundary_of(content_type: str) -> bytes:
         )
     boundary = options.get(b"boundary", b"")
     if not 1 <= len(boundary) <= 70:
-        raise invalid_multipart("The multipart Content-Type needs a boundary of 1 to 70 chars.")
+        raise InvalidMultipart("The multipart Content-Type needs a boundary of 1 to 70 chars.")
     return boundary
 
 
@@ -265,11 +273,11 @@ async def receive(
                 await run_in_threadpool(receiver.flush)
         parser.finalize()
     except FormParserError:
-        raise invalid_multipart(
+        raise InvalidMultipart(
             "The multipart body is malformed: check the boundary and each part's headers."
         ) from None
     except ClientDisconnect:
-        raise invalid_multipart("The request body ended early (client disconnected).") from None
+        raise InvalidMultipart("The request body ended early (client disconnected).") from None
     if not receiver.ended:
-        raise invalid_multipart("The multipart body ended before its closing boundary.")
+        raise InvalidMultipart("The multipart body ended before its closing boundary.")
     await run_in_threadpool(receiver.flush)

@@ -1,4 +1,9 @@
-"""The database side of webhook delivery: due events, atomic claims, attempts (SPEC §5).
+"""The durable outbox: every write to the webhook_event and webhook_attempt tables.
+
+Enqueue (in the caller's transaction), claim, record, release, redeliver and the
+vendor reset all happen here, and a commit that added work wakes this process's
+delivery worker itself; other processes find the rows by polling (README, "Receive
+notifications"; docs/architecture.md, "One notification").
 
 Several server processes may share one database: an attempt is made only by the process
 whose conditional UPDATE claimed the row, and only the head (lowest `seq`) pending event
@@ -8,22 +13,53 @@ here is synchronous; the worker runs them in a thread.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, exists, func, or_, update
+from sqlalchemy import Engine, delete, exists, func, or_, update
 from sqlalchemy.orm import aliased
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
+from app import webhooks
 from app.db import read_session, write_session
+from app.errors import DeliveryNotFound
 from app.fixtures import Fixtures
-from app.models import EventStatus, WebhookAttempt, WebhookEvent, utcnow
+from app.models import Draft, DraftStatus, EventStatus, WebhookAttempt, WebhookEvent, utcnow
+from app.wakeups import Wakeup
 from app.webhooks import Endpoint, effective_endpoint
 
 # A claim outlives the longest possible attempt, so a crashed process's rows come back.
 LEASE_MARGIN = timedelta(seconds=30)
+_ID_RE = re.compile(r"^[0-9a-f-]{36}$")
+
+# Wakes this process's delivery worker after a commit that made an event due.
+NEW_WORK = Wakeup("outbox")
+
+
+# --- Writes -------------------------------------------------------------------------
+
+
+def enqueue_status_event(
+    session: Session, *, draft: Draft, previous: DraftStatus, base_url: str
+) -> WebhookEvent:
+    """Add the event to the outbox in the caller's transaction; sent once it commits."""
+    assert draft.owner_key is not None
+    payload = webhooks.status_event(draft=draft, previous=previous, base_url=base_url)
+    row = WebhookEvent(
+        webhook_id=f"msg_{uuid.uuid4().hex}",
+        owner_key=draft.owner_key,
+        draft_id=draft.id,
+        event_type=payload.type,
+        payload=payload.model_dump_json(),
+        status=EventStatus.PENDING,
+        next_attempt_at=utcnow(),
+    )
+    session.add(row)
+    NEW_WORK.after_commit(session)
+    return row
 
 
 @dataclass(frozen=True)
@@ -120,27 +156,27 @@ def claim(engine: Engine, seq: int, *, fixtures: Fixtures, timeout: float) -> Cl
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             return None
-        event = session.exec(select(WebhookEvent).where(WebhookEvent.seq == seq)).one()
-        api_key = next((k for k in fixtures.api_keys if k.key == event.owner_key), None)
+        row = session.exec(select(WebhookEvent).where(WebhookEvent.seq == seq)).one()
+        api_key = next((k for k in fixtures.api_keys if k.key == row.owner_key), None)
         return Claimed(
             seq=seq,
-            id=event.id,
-            webhook_id=event.webhook_id,
-            draft_id=event.draft_id,
-            payload=event.payload,
+            id=row.id,
+            webhook_id=row.webhook_id,
+            draft_id=row.draft_id,
+            payload=row.payload,
             token=token,
-            attempt_number=event.attempt_count + 1,
-            endpoint=effective_endpoint(session, owner_key=event.owner_key, api_key=api_key),
+            attempt_number=row.attempt_count + 1,
+            endpoint=effective_endpoint(session, owner_key=row.owner_key, api_key=api_key),
         )
 
 
 def record(engine: Engine, claimed: Claimed, outcome: Outcome, *, delays: list[float]) -> str:
     """Store the attempt and move the event on: delivered, retry later, or failed."""
     with write_session(engine) as session:
-        event = session.exec(
+        row = session.exec(
             select(WebhookEvent).where(WebhookEvent.seq == claimed.seq).with_for_update()
         ).first()
-        if event is None:
+        if row is None:
             return "gone"  # the vendor reset its data during the attempt
         session.add(
             WebhookAttempt(
@@ -153,19 +189,19 @@ def record(engine: Engine, claimed: Claimed, outcome: Outcome, *, delays: list[f
                 response_body=outcome.response_body,
             )
         )
-        if event.claim_token != claimed.token:
+        if row.claim_token != claimed.token:
             return "superseded"  # redelivered meanwhile: the new cycle decides
         now = utcnow()
-        event.attempt_count += 1
+        row.attempt_count += 1
         if outcome.ok:
-            event.status, event.next_attempt_at = EventStatus.DELIVERED, None
-        elif event.attempt_count > len(delays):
-            event.status, event.next_attempt_at = EventStatus.FAILED, None
+            row.status, row.next_attempt_at = EventStatus.DELIVERED, None
+        elif row.attempt_count > len(delays):
+            row.status, row.next_attempt_at = EventStatus.FAILED, None
         else:
-            event.next_attempt_at = now + timedelta(seconds=delays[event.attempt_count - 1])
-        event.claim_token, event.claimed_until, event.updated_at = None, None, now
-        session.add(event)
-        return str(event.status) if event.status != EventStatus.PENDING else "retry"
+            row.next_attempt_at = now + timedelta(seconds=delays[row.attempt_count - 1])
+        row.claim_token, row.claimed_until, row.updated_at = None, None, now
+        session.add(row)
+        return str(row.status) if row.status != EventStatus.PENDING else "retry"
 
 
 def release(engine: Engine, claimed: Claimed) -> None:
@@ -178,3 +214,41 @@ def release(engine: Engine, claimed: Claimed) -> None:
             .values(claim_token=None, claimed_until=None)
             .execution_options(synchronize_session=False)
         )
+
+
+def redeliver(engine: Engine, *, owner_key: str, delivery_id: str) -> WebhookEvent:
+    """Send an event again, same `webhook-id`: back to pending, first attempt now."""
+    missing = DeliveryNotFound(f"No delivery '{delivery_id[:64]}' belongs to your API key.")
+    if not _ID_RE.match(delivery_id):
+        raise missing
+    with write_session(engine) as session:
+        row = session.exec(
+            select(WebhookEvent)
+            .where(WebhookEvent.id == delivery_id, WebhookEvent.owner_key == owner_key)
+            .with_for_update()
+        ).first()
+        if row is None:
+            raise missing
+        now = utcnow()
+        row.status = EventStatus.PENDING
+        row.attempt_count = 0  # a fresh retry schedule; earlier attempts stay listed
+        row.next_attempt_at = now
+        # An attempt in flight keeps its row but no longer decides the status.
+        row.claim_token = None
+        row.claimed_until = None
+        row.updated_at = now
+        session.add(row)
+        NEW_WORK.after_commit(session)
+        return row
+
+
+def delete_for_key(session: Session, *, owner_key: str) -> int:
+    """Delete the key's events and their attempts in the caller's transaction (reset)."""
+    events_of_key = select(WebhookEvent.seq).where(WebhookEvent.owner_key == owner_key)
+    # Lock the key's events first: an attempt being recorded (record() locks its event,
+    # then adds the attempt) lands before our deletes see the table, or finds its event
+    # gone; never an attempt left pointing at a deleted event (PostgreSQL).
+    session.exec(events_of_key.with_for_update()).all()
+    session.execute(delete(WebhookAttempt).where(col(WebhookAttempt.event_seq).in_(events_of_key)))
+    result = session.execute(delete(WebhookEvent).where(col(WebhookEvent.owner_key) == owner_key))
+    return int(result.rowcount)  # type: ignore[attr-defined]

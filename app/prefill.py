@@ -16,8 +16,9 @@ from sqlalchemy import Engine
 
 from app import drafts
 from app.db import write_session
+from app.errors import FieldIssue
 from app.models import Draft, DraftStatus
-from app.validation import PATIENT_FIELDS, FieldIssue, validate_draft
+from app.validation import PATIENT_FIELDS, validate_draft
 
 NEW_DRAFT_PATH = "/interop/drafts/new"
 

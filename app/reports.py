@@ -5,42 +5,46 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from fpdf import FPDF
 
 from app.fixtures import Practitioner
 from app.models import Draft
+from app.schemas import Billing, BillingAct, Insurance
 
 # Looks a practitioner up by RPPS: `Fixtures.practitioner`.
 Directory = Callable[[str], Practitioner | None]
 
 # Téléexpertise acts since April 2022: TE2 for the expert asked (requis), RQD for the
 # practitioner who asks (requérant).
-ACTS: tuple[tuple[str, str, str, str], ...] = (
+ACTS: tuple[tuple[Literal["TE2", "RQD"], Literal["requis", "requérant"], str, str], ...] = (
     ("TE2", "requis", "recipient_rpps", "20.00"),
     ("RQD", "requérant", "author_rpps", "10.00"),
 )
 INSURANCE_FIELDS = ("nir", "regime", "caisse", "centre", "gestion")
 
 
-def report_url(draft: Draft, base_url: str) -> str:
-    return f"{base_url}/api/interop/v1/drafts/{draft.id}/report"
-
-
-def billing_for(draft: Draft) -> dict[str, Any]:
-    """Billing data of SPEC §5, dated the day the téléexpertise was completed."""
+def billing_for(draft: Draft) -> Billing:
+    """The billing data, dated the day the téléexpertise was completed (README, "Receive
+    notifications")."""
     patient = draft.patient or {}
     when = draft.completed_at or draft.updated_at
-    return {
-        "date": when.date().isoformat(),
-        "currency": "EUR",
-        "acts": [
-            {"code": code, "role": role, "rpps": getattr(draft, field), "amount": amount}
+    return Billing(
+        date=when.date().isoformat(),
+        currency="EUR",
+        acts=[
+            BillingAct(code=code, role=role, rpps=getattr(draft, field), amount=amount)
             for code, role, field, amount in ACTS
         ],
-        "insurance": {name: patient.get(name) for name in INSURANCE_FIELDS},
-    }
+        insurance=Insurance(
+            **{name: _text_or_none(patient.get(name)) for name in INSURANCE_FIELDS}
+        ),
+    )
+
+
+def _text_or_none(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 # --- The compte rendu PDF -------------------------------------------------------------
@@ -154,6 +158,6 @@ def render_report(draft: Draft, *, directory: Directory) -> bytes:
     heading("Réponse de l'expert")
     paragraph(draft.report_text or "-")
     heading("Facturation")
-    for act in billing_for(draft)["acts"]:
-        row(act["code"], f"{act['role']}, RPPS {act['rpps'] or '-'}: {act['amount']} EUR")
+    for act in billing_for(draft).acts:
+        row(act.code, f"{act.role}, RPPS {act.rpps or '-'}: {act.amount} EUR")
     return bytes(pdf.output())

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from app import autopilot, drafts, labels_fr, prefill
 from app.config import Settings
@@ -78,16 +78,6 @@ def read_draft(engine: Engine, *, draft_id: str) -> Draft:
     return draft
 
 
-def _locked_draft(session: Session, draft_id: str) -> Draft:
-    if not drafts.is_draft_id(draft_id):
-        raise DraftNotFound()
-    query = select(Draft).where(Draft.id == draft_id.lower()).with_for_update()
-    draft = session.exec(query).first()
-    if draft is None:
-        raise DraftNotFound()
-    return draft
-
-
 def save_fields(
     engine: Engine,
     *,
@@ -107,7 +97,7 @@ def save_fields(
         raise ValidationFailed(f"{len(issues)} field(s) break the rules.", errors=issues)
     body = prefill.body_from_values(kept)
     with write_session(engine) as session:
-        draft = _locked_draft(session, draft_id)
+        draft = drafts.locked_draft(session, draft_id=draft_id, owner_key=None)
         if draft.status != DraftStatus.DRAFT:
             raise InvalidTransition(
                 f"A draft in status '{draft.status}' can no longer be corrected.",

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from app.config import Settings
 from app.db import read_session, write_session
 from app.drafts import get_owned_draft, is_draft_id
-from app.errors import ApiError, DraftLocked, FileNotFound, FileTooLarge
+from app.errors import DraftLocked, FileNotFound, FileTooLarge, StorageFailed
 from app.models import DraftStatus, StoredFile
 from app.multipart_stream import (
     PART_OVERHEAD,
@@ -93,7 +93,7 @@ async def attach_files(
         )
     except OSError as exc:  # disk full, data dir not writable: a server problem, said clearly
         logger.error("upload not stored: %s", type(exc).__name__)
-        raise ApiError(code="storage_failed") from None
+        raise StorageFailed() from None
     finally:
         for part in receiver.parts:
             if part.handle is not None:

@@ -1,4 +1,5 @@
-"""The field rules of SPEC §2, written once: a parsed draft body in, errors and warnings out."""
+"""The field rules (README, "Validation"), written once: a parsed body in, errors and
+warnings out. app.schemas.DraftCreate documents the same fields for OpenAPI."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from email_validator import EmailNotValidError, validate_email
 
 from app import identifiers as ids
+from app.errors import FieldIssue
 
 PATIENT_FIELDS: tuple[str, ...] = (
     "first_name",
@@ -36,7 +38,7 @@ CONTEXT_MAX_BYTES = 16 * 1024
 EMAIL_MAX_CHARS = 254
 TEXT_MAX_CHARS = dict(first_name=100, last_name=100, birth_name=100, address=500, text=20_000)
 DIGIT_FIELDS: dict[str, int] = {"regime": 2, "centre": 4, "caisse": 3, "gestion": 2}
-# The only warnings OMNIDOC_STRICT turns into errors (SPEC §2).
+# The only warnings OMNIDOC_STRICT turns into errors (README, "Validation").
 STRICT_CODES = frozenset({"unknown_field", "rpps_luhn", "birth_order_string"})
 
 _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -54,15 +56,6 @@ _WHY = {
     "nir": "normal if nir is a parent's number (the insured person), otherwise check both.",
     "nir_cert": "nir_cert is the patient's own number, so this is likely an error.",
 }
-
-
-@dataclass(frozen=True)
-class FieldIssue:
-    """One problem with one field, as rendered in problem+json `errors` and in warnings."""
-
-    field: str
-    code: str
-    message: str
 
 
 @dataclass(frozen=True)
@@ -299,7 +292,7 @@ def validate_draft(
     today: date | None = None,
     birth_order_from_url: bool = False,
 ) -> ValidationReport:
-    """Check a parsed draft body against SPEC §2 and report every problem at once."""
+    """Check a parsed draft body against every rule and report every problem at once."""
     c = _Collector(strict=strict)
     # The latest calendar date anywhere (UTC+14), so a birth "today" in any French
     # territory is never in the future.
@@ -326,3 +319,16 @@ def validate_draft(
         _context(c, body["context"])
     _unknowns(c, "", [key for key in body if key not in TOP_LEVEL_FIELDS])
     return ValidationReport(tuple(c.errors), tuple(c.warnings))
+
+
+def validate_practitioners(
+    *,
+    author_rpps: str | None,
+    recipient_rpps: str | None,
+    strict: bool,
+    is_known_practitioner: Callable[[str], bool],
+) -> ValidationReport:
+    """The rules of the two RPPS alone, as at creation: for the publish helper's body."""
+    given = (("author_rpps", author_rpps), ("recipient_rpps", recipient_rpps))
+    body = {name: value for name, value in given if value is not None}
+    return validate_draft(body, strict=strict, is_known_practitioner=is_known_practitioner)

@@ -1,13 +1,12 @@
-"""Fixtures: a fresh database and data dir per test, an in-process client, auth headers."""
+"""Fixtures: a fresh database and data dir per test, an in-process client (helpers.py has
+the shared constants and assertions)."""
 
 from __future__ import annotations
 
 import os
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,22 +15,7 @@ from sqlalchemy import Engine, create_engine, make_url, text
 from app.config import Settings
 from app.db import create_db_engine, create_schema
 from app.main import create_app
-
-KEY_A = "sandbox-key-a"
-KEY_B = "sandbox-key-b"
-AUTHOR = "10002170750"  # in the default fixtures
-RECIPIENT = "10001234565"
-# The practitioners SPEC §1 requires in the default fixtures (all pass the RPPS check digit).
-SPEC_PRACTITIONERS = (
-    "10002170750",
-    "10001234565",
-    "10002345675",
-    "10003456786",
-    "10004567896",
-    "10005678908",
-)
-# The scenario practitioners of the default fixtures: completes after 3 s, cancels after 3 s.
-SCENARIO_PRACTITIONERS = ("10006789019", "10007890121")
+from tests.helpers import wait_ready
 
 # Set by .ci/run for the PostgreSQL pass, e.g.
 # postgresql+psycopg://postgres@127.0.0.1:54329/postgres (see .ci/postgres.sh)
@@ -45,10 +29,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     and tests that call asyncio.run() cannot run while it is open.
     """
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
-
-
-def auth(key: str = KEY_A) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
 
 
 @pytest.fixture(scope="session")
@@ -81,7 +61,7 @@ def _fresh_database(_postgres_admin: Engine | None) -> Iterator[str | None]:
     on the connection's search_path. Ten times faster than CREATE DATABASE (about 5 ms
     against 70-200 ms), and just as isolated for code that names no schema.
     """
-    if _postgres_admin is None:
+    if _postgres_admin is None or TEST_DATABASE_URL is None:
         yield None
         return
     name = f"omnidoc_test_{uuid.uuid4().hex[:12]}"
@@ -119,34 +99,8 @@ def engine(settings: Settings) -> Iterator[Engine]:
     engine.dispose()
 
 
-def wait_ready(client: TestClient, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while client.get("/readyz").status_code != 200:
-        if time.monotonic() > deadline:
-            raise AssertionError("sandbox did not become ready")
-        time.sleep(0.02)
-
-
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(settings)) as test_client:
         wait_ready(test_client)
         yield test_client
-
-
-def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
-    """A problem+json answer with this status and code; returns its body."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code
-    return body
-
-
-def create_draft(
-    client: TestClient, body: dict[str, object] | None = None, key: str = KEY_A
-) -> str:
-    response = client.post("/api/interop/v1/drafts", json=body or {}, headers=auth(key))
-    assert response.status_code == 200, response.text
-    draft_id: str = response.json()["id"]
-    return draft_id

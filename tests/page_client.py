@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from app.prefill import PARAMETERS
-from tests.conftest import AUTHOR
+from tests.helpers import AUTHOR
 
 SAME_ORIGIN = {"Origin": "http://testserver"}
 OTHER_SITE = {"Origin": "https://attacker.example"}
@@ -14,7 +14,10 @@ OTHER_SITE = {"Origin": "https://attacker.example"}
 
 def post_page(client: TestClient, path: str, data: dict[str, str] | None = None) -> Response:
     """A form post as the page's own form sends it; redirects not followed."""
-    return client.post(path, data=data or {}, headers=SAME_ORIGIN, follow_redirects=False)
+    response: Response = client.post(
+        path, data=data or {}, headers=SAME_ORIGIN, follow_redirects=False
+    )
+    return response
 
 
 def sign_in(client: TestClient, draft_id: str, rpps: str = AUTHOR) -> None:

@@ -21,7 +21,7 @@ from app.config import Settings
 from app.db import create_db_engine, read_session, wipe_data, write_session
 from app.fixtures import Autopilot, Practitioner
 from app.models import AutopilotMove, Draft, DraftStatus, WebhookEvent
-from tests.conftest import AUTHOR, KEY_A, KEY_B, SCENARIO_PRACTITIONERS, auth, create_draft
+from tests.helpers import AUTHOR, KEY_A, KEY_B, SCENARIO_PRACTITIONERS, auth, create_draft
 
 S = DraftStatus
 BASE = "http://sandbox.test"
@@ -59,13 +59,7 @@ def _published(engine: Engine, recipient: str, key: str = KEY_A) -> str:
     draft_id = drafts.create_draft(engine, owner_key=key, body=body).id
     drafts.visit_draft(engine, draft_id=draft_id, base_url=BASE, owner_key=key)
     drafts.publish_draft(
-        engine,
-        draft_id=draft_id,
-        owner_key=key,
-        base_url=BASE,
-        body={},
-        is_known_practitioner=lambda _: True,
-        directory=_directory,
+        engine, draft_id=draft_id, owner_key=key, base_url=BASE, directory=_directory
     )
     return draft_id
 
@@ -137,20 +131,20 @@ def test_draft_view_shows_autopilot_due_at(engine: Engine) -> None:
     view = drafts.read_owned_view(engine, draft_id=draft_id, owner_key=KEY_A, base_url=BASE)
     move = _move(engine, draft_id)
     assert move is not None
-    assert view["autopilot_due_at"] == move.due_at.isoformat().replace("+00:00", "Z")
-    assert view["autopilot_due_at"].endswith("Z")
+    assert view.autopilot_due_at == move.due_at
+    assert view.model_dump(mode="json")["autopilot_due_at"].endswith("Z")
 
 
 def test_draft_view_autopilot_due_at_null_without_autopilot(engine: Engine) -> None:
     draft_id = _published(engine, SILENT)
     view = drafts.read_owned_view(engine, draft_id=draft_id, owner_key=KEY_A, base_url=BASE)
-    assert view["autopilot_due_at"] is None
+    assert view.autopilot_due_at is None
 
 
 def test_draft_view_autopilot_due_at_null_once_answered_by_hand(engine: Engine) -> None:
     draft_id = _published(engine, ANSWERS)
     view = drafts.cancel_draft(engine, draft_id=draft_id, owner_key=KEY_A, base_url=BASE)
-    assert view["autopilot_due_at"] is None
+    assert view.autopilot_due_at is None
 
 
 def test_perform_before_the_due_time(engine: Engine) -> None:
@@ -232,8 +226,9 @@ def test_perform_after_a_manual_cancel_leaves_the_draft_alone(engine: Engine) ->
 
 def test_perform_after_a_manual_answer_keeps_its_report(engine: Engine) -> None:
     draft_id = _published(engine, ANSWERS)
-    body = {"report_text": "Avis du médecin."}
-    drafts.complete_draft(engine, draft_id=draft_id, owner_key=KEY_A, base_url=BASE, body=body)
+    drafts.complete_draft(
+        engine, draft_id=draft_id, owner_key=KEY_A, base_url=BASE, report_text="Avis du médecin."
+    )
     _make_due(engine, draft_id)
     assert autopilot.perform(engine, draft_id=draft_id) == autopilot.LEFT_ALONE
     assert _draft(engine, draft_id).report_text == "Avis du médecin."
@@ -358,6 +353,6 @@ def test_get_draft_autopilot_due_at_null_for_other_practitioners(client: TestCli
 
 def test_openapi_documents_autopilot_due_at(client: TestClient) -> None:
     schema = client.get("/openapi.json").json()
-    pull_view = schema["paths"]["/api/interop/v1/drafts/{draft_id}"]["get"]
-    assert "autopilot_due_at" in pull_view["description"]
+    pull_view = schema["components"]["schemas"]["DraftView"]["properties"]
+    assert "autopilot" in pull_view["autopilot_due_at"]["description"]
     assert "10006789019" in schema["info"]["description"]

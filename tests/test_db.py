@@ -12,8 +12,8 @@ from sqlalchemy import Engine, text
 from app.config import Settings
 from app.db import create_db_engine, create_schema
 from app.main import create_app
-from tests.conftest import auth, wait_ready
 from tests.e2e.server import free_port
+from tests.helpers import auth, wait_ready
 
 
 def test_sqlite_runs_in_wal_mode_with_busy_timeout(tmp_path: Path) -> None:

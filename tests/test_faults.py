@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from app import faults
-from tests.conftest import KEY_B, assert_problem, auth, create_draft
+from app.schemas import FaultBody
+from tests.helpers import KEY_B, assert_problem, auth, create_draft
 
 URL = "/_sandbox/faults"
 DRAFTS = "/api/interop/v1/drafts"
@@ -25,7 +26,7 @@ def _add(client: TestClient, key: str = "sandbox-key-a", **rule: object) -> dict
 
 
 def test_create_fault_answers_the_rule(client: TestClient) -> None:
-    rule = _add(client, method="post", path=DRAFTS, status=503, times=2)
+    rule = _add(client, method="POST", path=DRAFTS, status=503, times=2)
     assert rule["method"] == "POST" and rule["path"] == DRAFTS
     assert (rule["status"], rule["delay_ms"], rule["times"], rule["remaining"]) == (503, 0, 2, 2)
     assert client.get(URL, headers=auth()).json() == {"items": [rule]}
@@ -109,7 +110,9 @@ def test_create_fault_needs_a_valid_key_to_apply(client: TestClient) -> None:
         ({"status": 503, "times": True}, {"times"}),
         ({"status": 503, "extra": 1}, {"extra"}),
         ({}, {""}),
-        ({"status": 0, "delay_ms": 0}, {""}),
+        ({"status": None, "delay_ms": 0}, {""}),
+        ({"method": "post", "status": 503}, {"method"}),
+        ({"status": 0}, {"status"}),
     ],
 )
 def test_create_fault_invalid(
@@ -167,7 +170,7 @@ def test_create_fault_last_use_goes_to_one_racing_call(client: TestClient) -> No
 
 
 def test_take_fault_is_atomic_across_threads(engine: Engine) -> None:
-    faults.create_fault(engine, owner_key="k", body={"status": 503, "times": 1})
+    faults.create_fault(engine, owner_key="k", body=FaultBody(status=503, times=1))
     barrier = threading.Barrier(8)
     taken: list[object] = []
 
@@ -181,7 +184,7 @@ def test_take_fault_is_atomic_across_threads(engine: Engine) -> None:
     for thread in threads:
         thread.join(timeout=15)
     assert len(taken) == 8
-    assert [t for t in taken if t is not None] == [faults.Fault(status=503, delay_ms=0)]
+    assert [t for t in taken if t is not None] == [faults.Injected(status=503, delay_ms=0)]
 
 
 @pytest.mark.parametrize(

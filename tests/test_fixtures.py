@@ -8,7 +8,7 @@ import pytest
 
 from app.config import PACKAGED_FIXTURES
 from app.fixtures import FixtureError, load_fixtures
-from tests.conftest import SCENARIO_PRACTITIONERS, SPEC_PRACTITIONERS
+from tests.helpers import SCENARIO_PRACTITIONERS, SPEC_PRACTITIONERS
 
 
 def _write(tmp_path: Path, text: str) -> Path:

@@ -8,7 +8,7 @@ import pytest
 from stdnum.fr import nir as stdnum_nir
 
 from app import identifiers as ids
-from tests.conftest import SCENARIO_PRACTITIONERS, SPEC_PRACTITIONERS
+from tests.helpers import SCENARIO_PRACTITIONERS, SPEC_PRACTITIONERS
 
 DOCUMENT_NIRS = ("190095916511287", "291097501511477")
 

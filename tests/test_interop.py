@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from app.config import Settings
-from app.errors import warnings_header
+from app.errors import FieldIssue, warnings_header
 from app.main import create_app
-from app.validation import FieldIssue
-from tests.conftest import AUTHOR, KEY_B, auth, create_draft, wait_ready
+from tests.helpers import AUTHOR, KEY_B, auth, create_draft, wait_ready
 
 DOC_CURL_BODY = {
     "author_rpps": "1111111111",
@@ -170,7 +170,9 @@ def test_warnings_header_is_cut_at_4_kib() -> None:
     assert warnings_header([FieldIssue("é", "x", "")]) == '[{"field":"\\u00e9","code":"x"}]'
 
 
-def test_create_draft_strict_mode_turns_warnings_into_errors(tmp_path, database_url) -> None:
+def test_create_draft_strict_mode_turns_warnings_into_errors(
+    tmp_path: Path, database_url: str | None
+) -> None:
     settings = Settings(data_dir=tmp_path / "d", database_url=database_url, strict=True)
     with TestClient(create_app(settings)) as strict_client:
         wait_ready(strict_client)

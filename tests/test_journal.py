@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from app import faults, journal
 from app.config import Settings
 from app.main import create_app
-from tests.conftest import AUTHOR, KEY_B, RECIPIENT, auth, create_draft, wait_ready
+from tests.helpers import AUTHOR, KEY_B, RECIPIENT, auth, create_draft, wait_ready
 
 URL = "/_sandbox/requests"
 DRAFTS = "/api/interop/v1/drafts"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from fastapi.testclient import TestClient
 
-from tests.conftest import AUTHOR, RECIPIENT, auth, create_draft
+from tests.helpers import AUTHOR, RECIPIENT, auth, create_draft
 from tests.page_client import form_of, post_page, sign_in
 
 READY = {"author_rpps": AUTHOR, "recipient_rpps": RECIPIENT, "context": {"id": "1234"}}
@@ -17,7 +19,7 @@ def view_of(client: TestClient, draft_id: str) -> dict[str, object]:
     return view
 
 
-def opened(client: TestClient, body: dict[str, object], rpps: str = AUTHOR) -> str:
+def opened(client: TestClient, body: Mapping[str, object], rpps: str = AUTHOR) -> str:
     """A vendor's draft, opened from its redirect_url by a signed-in practitioner."""
     draft_id = create_draft(client, body)
     client.get(f"/interop/drafts/{draft_id}")

@@ -8,7 +8,7 @@ import uuid
 import pypdf
 from fastapi.testclient import TestClient
 
-from tests.conftest import AUTHOR, RECIPIENT, auth, create_draft
+from tests.helpers import AUTHOR, RECIPIENT, auth, create_draft
 from tests.page_client import post_page, sign_in
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16

@@ -7,7 +7,7 @@ import uuid
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import AUTHOR, KEY_B, RECIPIENT, assert_problem, auth, create_draft
+from tests.helpers import AUTHOR, KEY_B, RECIPIENT, assert_problem, auth, create_draft
 from tests.page_client import OTHER_SITE, form_of, post_page, sign_in
 
 PATIENT = {"first_name": "Jeanne", "last_name": "<script>alert(1)</script>"}

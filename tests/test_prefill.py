@@ -11,7 +11,7 @@ from sqlmodel import select
 from app import labels_fr, prefill
 from app.db import read_session
 from app.models import Draft, WebhookEvent
-from tests.conftest import SPEC_PRACTITIONERS
+from tests.helpers import SPEC_PRACTITIONERS
 from tests.omnidoc_examples import FULL_ADDRESS, FULL_EXAMPLE, PARTIAL_EXAMPLE, fragment
 
 

@@ -12,7 +12,7 @@ from app import reports
 from app.config import PACKAGED_FIXTURES
 from app.fixtures import load_fixtures
 from app.models import Draft
-from tests.conftest import AUTHOR, RECIPIENT
+from tests.helpers import AUTHOR, RECIPIENT
 
 DIRECTORY = load_fixtures(PACKAGED_FIXTURES).practitioner
 PATIENT = {
@@ -40,7 +40,7 @@ def _completed(**fields: object) -> Draft:
         "completed_at": datetime(2026, 3, 14, 9, 26, tzinfo=UTC),
         **fields,
     }
-    return Draft(**values)
+    return Draft.model_validate(values)
 
 
 def _text(pdf: bytes) -> str:
@@ -91,7 +91,7 @@ def test_render_report_maps_typography_to_latin1() -> None:
 
 
 def test_billing_for_a_completed_draft() -> None:
-    assert reports.billing_for(_completed()) == {
+    assert reports.billing_for(_completed()).model_dump() == {
         "date": "2026-03-14",
         "currency": "EUR",
         "acts": [

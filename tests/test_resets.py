@@ -16,7 +16,7 @@ from app.config import Settings
 from app.db import read_session, write_session
 from app.fixtures import ApiKeyFixture, Fixtures
 from app.models import WebhookAttempt, WebhookEvent
-from tests.conftest import AUTHOR, KEY_B, RECIPIENT, auth, create_draft
+from tests.helpers import AUTHOR, KEY_B, RECIPIENT, auth, create_draft
 
 
 def _stored_files(settings: Settings) -> list[Path]:

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.validation import PATIENT_FIELDS, validate_draft
-from tests.conftest import auth
+from tests.helpers import auth
 
 _scalars = (
     st.none()

@@ -6,21 +6,28 @@ import io
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pypdf
 import pytest
 from fastapi.testclient import TestClient
 
 from app.config import Settings
 from app.main import create_app
-from tests.conftest import AUTHOR, KEY_B, RECIPIENT, assert_problem, auth, create_draft, wait_ready
+from tests.helpers import AUTHOR, KEY_B, RECIPIENT, assert_problem, auth, create_draft, wait_ready
 from tests.receiver import Receiver
 
 READY = {"author_rpps": AUTHOR, "recipient_rpps": RECIPIENT}
 
 
-def _step(client: TestClient, draft_id: str, step: str, key: str = "sandbox-key-a", **kw: object):  # type: ignore[no-untyped-def]
-    return client.post(f"/_sandbox/drafts/{draft_id}/{step}", headers=auth(key), **kw)  # type: ignore[arg-type]
+def _step(
+    client: TestClient, draft_id: str, step: str, key: str = "sandbox-key-a", **kw: Any
+) -> httpx.Response:
+    response: httpx.Response = client.post(
+        f"/_sandbox/drafts/{draft_id}/{step}", headers=auth(key), **kw
+    )
+    return response
 
 
 def _drive(client: TestClient, draft_id: str, *steps: str) -> None:

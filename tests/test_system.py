@@ -37,7 +37,7 @@ def test_openapi_marks_sandbox_defined_parts(client: TestClient) -> None:
     create = spec["paths"]["/api/interop/v1/drafts"]["post"]
     assert create["tags"] == ["Omnidoc interop API"]
     assert "DraftCreate" in spec["components"]["schemas"]
-    assert "HTTPBearer" in spec["components"]["securitySchemes"]
+    assert "vendorKey" in spec["components"]["securitySchemes"]
     assert "application/problem+json" in create["responses"]["422"]["content"]
     get_view = spec["paths"]["/api/interop/v1/drafts/{draft_id}"]["get"]
     assert get_view["tags"] == ["Sandbox-defined"]

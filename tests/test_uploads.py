@@ -15,13 +15,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app import multipart_stream
+from app import multipart_stream, runtime
 from app.config import Settings
 from app.main import create_app
 from app.models import Draft, StoredFile
 from app.multipart_stream import FIELD, clean_filename, sniff
 from app.uploads import sweep_orphans
-from tests.conftest import KEY_B, auth, create_draft, wait_ready
+from tests.helpers import KEY_B, assert_problem, auth, create_draft, wait_ready
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 BOUNDARY = "sandbox-test-boundary"
@@ -54,11 +54,12 @@ def multipart(*parts: tuple[str, bytes, str], name: str = FIELD) -> bytes:
 def post_raw(
     client: TestClient, draft_id: str, body: bytes, key: str = "sandbox-key-a"
 ) -> httpx.Response:
-    return client.post(
+    response: httpx.Response = client.post(
         files_url(draft_id),
         content=body,
         headers={**auth(key), "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"},
     )
+    return response
 
 
 @pytest.fixture
@@ -74,8 +75,9 @@ def small_client(small: Settings) -> Iterator[TestClient]:
 
 
 def engine_of(client: TestClient) -> Engine:
-    engine: Engine = client.app.state.runtime.engine
-    return engine
+    state = runtime.of_app(client.app)
+    assert state is not None and state.engine is not None
+    return state.engine
 
 
 def test_attach_files_single(client: TestClient) -> None:
@@ -199,6 +201,7 @@ def test_attach_files_to_a_cancelled_draft(client: TestClient) -> None:
     draft_id = create_draft(client)
     with Session(engine_of(client)) as session:
         draft = session.get(Draft, draft_id)
+        assert draft is not None
         draft.status = "cancelled"
         session.add(draft)
         session.commit()
@@ -287,7 +290,7 @@ def test_attach_files_without_boundary(client: TestClient) -> None:
     "body",
     [
         b"garbage with no boundary at all",
-        f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=file\r\n\r\nabc".encode(),
+        f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=file; filename=a\r\n\r\nab".encode(),
         f"--{BOUNDARY}\r\nX: y\r\n\r\nabc\r\n--{BOUNDARY}--\r\n".encode(),
         b"",
     ],
@@ -298,6 +301,15 @@ def test_attach_files_malformed_body(client: TestClient, settings: Settings, bod
     response = post_raw(client, draft_id, body)
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_multipart"
+    assert stored_on_disk(settings) == []
+
+
+def test_attach_files_form_value_is_not_a_file(client: TestClient, settings: Settings) -> None:
+    draft_id = create_draft(client)
+    part = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"\r\n\r\na.png\r\n'
+    response = post_raw(client, draft_id, f"{part}--{BOUNDARY}--\r\n".encode())
+    body = assert_problem(response, 422, "validation_failed")
+    assert [(e["field"], e["code"]) for e in body["errors"]] == [("file", "not_a_file")]
     assert stored_on_disk(settings) == []
 
 
@@ -372,7 +384,7 @@ def test_attach_files_records_declared_and_sniffed_types(client: TestClient) -> 
     ids = [f["id"] for f in response.json()["files"]]
     with Session(engine_of(client)) as session:
         rows = [session.get(StoredFile, file_id) for file_id in ids]
-    assert [(r.content_type, r.sniffed_type) for r in rows] == [
+    assert [(r.content_type, r.sniffed_type) for r in rows if r is not None] == [
         ("application/pdf", "image/png"),
         ("application/octet-stream", None),
     ]

@@ -13,7 +13,7 @@ from sqlmodel import select
 from app import prefill
 from app.db import read_session
 from app.models import Draft
-from tests.conftest import assert_problem
+from tests.helpers import assert_problem
 from tests.omnidoc_examples import FULL_EXAMPLE, PARTIAL_EXAMPLE, fragment
 
 LINT = "/interop/drafts/new/lint"

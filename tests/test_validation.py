@@ -8,11 +8,11 @@ from datetime import date
 import pytest
 
 from app import identifiers as ids
+from app.errors import FieldIssue
 from app.validation import (
     CONTEXT_MAX_BYTES,
     PATIENT_FIELDS,
     TOP_LEVEL_FIELDS,
-    FieldIssue,
     ValidationReport,
     validate_draft,
 )

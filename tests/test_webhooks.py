@@ -10,18 +10,20 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import Engine
 from sqlmodel import select
 from standardwebhooks import Webhook
 
-from app import drafts, outbox, webhooks
+from app import deliveries, drafts, outbox, webhooks
 from app.config import Settings
 from app.db import read_session, write_session
 from app.delivery import NO_ENDPOINT, DeliveryWorker
 from app.errors import DeliveryNotFound, ValidationFailed
 from app.fixtures import ApiKeyFixture, Fixtures
-from app.models import WebhookAttempt, WebhookEndpoint, WebhookEvent
-from tests.conftest import AUTHOR, RECIPIENT
+from app.models import Draft, DraftStatus, WebhookAttempt, WebhookEndpoint, WebhookEvent
+from app.schemas import WebhookBody
+from tests.helpers import AUTHOR, RECIPIENT
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 HOOK = "http://vendor.test/hook"
@@ -62,13 +64,7 @@ def _published(engine: Engine, key: str = KEY.key, context: object = None) -> st
     draft_id = drafts.create_draft(engine, owner_key=key, body=body).id
     drafts.visit_draft(engine, draft_id=draft_id, base_url="http://s", owner_key=key)
     drafts.publish_draft(
-        engine,
-        draft_id=draft_id,
-        owner_key=key,
-        base_url="http://s",
-        body={},
-        is_known_practitioner=lambda _: True,
-        directory=lambda _: None,
+        engine, draft_id=draft_id, owner_key=key, base_url="http://s", directory=lambda _: None
     )
     return draft_id
 
@@ -156,7 +152,12 @@ def test_run_once_truncates_the_response_body(engine: Engine, settings: Settings
 def test_run_once_without_endpoint_follows_the_schedule(engine: Engine, settings: Settings) -> None:
     _published(engine, key=BARE.key)
     calls: list[httpx.Request] = []
-    _run(_worker(engine, settings, lambda r: calls.append(r) or httpx.Response(200)), rounds=3)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(200)
+
+    _run(_worker(engine, settings, handler), rounds=3)
     assert calls == []
     assert [a.error for a in _attempts(engine)] == [NO_ENDPOINT] * 3
     assert _events(engine)[0].status == "failed"
@@ -191,7 +192,7 @@ def test_run_once_uses_the_endpoint_current_at_each_attempt(
 
     async def go() -> None:
         await worker.run_once()
-        webhooks.set_endpoint(engine, owner_key=KEY.key, body={"url": new_url})
+        webhooks.set_endpoint(engine, owner_key=KEY.key, body=WebhookBody(url=new_url))
         await worker.run_once()
         await worker.client.aclose()
 
@@ -241,9 +242,9 @@ def test_redeliver_resets_to_pending_with_the_same_webhook_id(
 
     _run(_worker(engine, settings, handler))
     [event] = _events(engine)
-    view = webhooks.redeliver(engine, api_key=KEY, delivery_id=event.id)
-    assert view["status"] == "pending"
-    assert len(view["attempts"]) == 1
+    view = deliveries.redeliver(engine, api_key=KEY, delivery_id=event.id)
+    assert view.status == "pending"
+    assert len(view.attempts) == 1
     _run(_worker(engine, settings, handler))
     assert ids == [event.webhook_id, event.webhook_id]
     assert _events(engine)[0].status == "delivered"
@@ -253,34 +254,35 @@ def test_redeliver_another_keys_event_is_not_found(engine: Engine) -> None:
     _published(engine)
     [event] = _events(engine)
     with pytest.raises(DeliveryNotFound):
-        webhooks.redeliver(engine, api_key=BARE, delivery_id=event.id)
+        deliveries.redeliver(engine, api_key=BARE, delivery_id=event.id)
 
 
 def test_list_deliveries_is_scoped_and_newest_first(engine: Engine) -> None:
     first = _published(engine)
     second = _published(engine)
     _published(engine, key=BARE.key)
-    items = webhooks.list_deliveries(engine, api_key=KEY)
-    assert [i["draft_id"] for i in items] == [second, first]
-    assert items[0]["url"] == HOOK
-    newer = webhooks.list_deliveries(engine, api_key=KEY, after=items[1]["id"])
-    assert [i["draft_id"] for i in newer] == [second]
+    items = deliveries.list_deliveries(engine, api_key=KEY)
+    assert [i.draft_id for i in items] == [second, first]
+    assert items[0].url == HOOK
+    newer = deliveries.list_deliveries(engine, api_key=KEY, after=items[1].id)
+    assert [i.draft_id for i in newer] == [second]
     with pytest.raises(ValidationFailed):
-        webhooks.list_deliveries(engine, api_key=BARE, after=items[1]["id"])
+        deliveries.list_deliveries(engine, api_key=BARE, after=items[1].id)
 
 
 def test_get_endpoint_fixture_without_secret_gets_a_stable_one(engine: Engine) -> None:
     key = ApiKeyFixture(key="k-nosecret", name="N", webhook_url=HOOK)
     first = webhooks.get_endpoint(engine, api_key=key)
-    assert first["url"] == HOOK
-    assert first["secret"] == webhooks.fixture_secret("k-nosecret")
-    assert str(first["secret"]).startswith("whsec_")
-    Webhook(str(first["secret"]))
+    assert first.url == HOOK
+    assert first.secret == webhooks.fixture_secret("k-nosecret")
+    assert str(first.secret).startswith("whsec_")
+    Webhook(str(first.secret))
 
 
 def test_set_endpoint_overrides_the_fixture(engine: Engine) -> None:
-    answer = webhooks.set_endpoint(engine, owner_key=KEY.key, body={"url": "https://x.test/h"})
-    assert answer["secret"].startswith("whsec_")
+    body = WebhookBody(url="https://x.test/h")
+    answer = webhooks.set_endpoint(engine, owner_key=KEY.key, body=body)
+    assert str(answer.secret).startswith("whsec_")
     assert webhooks.get_endpoint(engine, api_key=KEY) == answer
     with write_session(engine) as session:
         assert session.get(WebhookEndpoint, KEY.key) is not None
@@ -296,9 +298,38 @@ def test_set_endpoint_overrides_the_fixture(engine: Engine) -> None:
         ({"url": 7}, "url"),
         ({"url": "http://x.test/h", "secret": "nope"}, "secret"),
         ({"url": "http://x.test/h", "secret": "whsec_A"}, "secret"),
+        ({"url": "http://x.test/h", "extra": 1}, "extra"),
+        ({"url": "http:// x.test/"}, "url"),
+        ({"url": "http://"}, "url"),
     ],
 )
-def test_set_endpoint_rejects_bad_input(engine: Engine, body: object, field: str) -> None:
-    with pytest.raises(ValidationFailed) as caught:
-        webhooks.set_endpoint(engine, owner_key=KEY.key, body=body)
-    assert [e.field for e in caught.value.errors] == [field]
+def test_webhook_body_rejects_bad_input(body: object, field: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        WebhookBody.model_validate(body)
+    assert [e["loc"] for e in caught.value.errors()] == [(field,)]
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.0.0.1:9000/hook", "https://x.test", "http://[::1]:8080/h?a=b#c", "http://h:65535"],
+)
+def test_webhook_body_accepts_urls(url: str) -> None:
+    assert WebhookBody(url=url).url == url
+
+
+def test_enqueue_wakes_the_worker_after_commit_only(engine: Engine) -> None:
+    woken: list[str] = []
+    unsubscribe = outbox.NEW_WORK.subscribe(engine, lambda: woken.append("woken"))
+    draft = drafts.create_draft(engine, owner_key=KEY.key, body={})
+    with pytest.raises(RuntimeError), write_session(engine) as session:
+        row = session.get(Draft, draft.id)
+        assert row is not None
+        drafts.transition(session, draft=row, to=DraftStatus.CANCELLED, base_url="http://s")
+        assert woken == []  # not before the commit
+        raise RuntimeError("rolled back")
+    assert woken == []  # nor after a rollback
+    drafts.cancel_draft(engine, draft_id=draft.id, owner_key=KEY.key, base_url="http://s")
+    assert woken == ["woken"]
+    unsubscribe()
+    drafts.visit_draft(engine, draft_id=_published(engine), base_url="http://s", owner_key=KEY.key)
+    assert woken == ["woken"]

@@ -9,13 +9,15 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
 
-from app import autopilot, delivery, drafts, labels_fr, prefill, reports, review, web
+from app import drafts, labels_fr, prefill, reports, review, web
 from app.db import read_session
-from app.deps import BaseUrlDep, EngineDep, Runtime, RuntimeDep
-from app.errors import ApiError, DraftIncomplete, DraftNotFound, ValidationFailed
+from app.deps import BaseUrlDep, EngineDep, RuntimeDep
+from app.errors import ApiError, DraftIncomplete, DraftNotFound, FieldIssue, ValidationFailed
 from app.models import Draft, DraftStatus
-from app.validation import FieldIssue
+from app.runtime import Runtime
+from app.schemas import CompleteBody
 
 router = APIRouter(include_in_schema=False)
 
@@ -151,10 +153,8 @@ async def sign_out(request: Request, runtime: RuntimeDep) -> Response:
 
 
 async def _move(runtime: Runtime, transition: Callable[..., Any], **kwargs: Any) -> None:
-    """A status change of app.drafts off the loop, then wake this process's workers."""
+    """A status change of app.drafts off the loop (its commit wakes the workers it needs)."""
     await run_in_threadpool(transition, runtime.engine, **kwargs)
-    delivery.wake(runtime.extras)
-    autopilot.wake(runtime.extras)  # a publish may have booked an automatic answer
 
 
 async def _action(
@@ -226,9 +226,8 @@ async def publish_draft(
             draft_id=draft.id,
             owner_key=None,
             base_url=base_url,
-            body={"author_rpps": me.rpps},
-            is_known_practitioner=_known(runtime),
             directory=runtime.fixtures.practitioner,
+            author_rpps=me.rpps,  # from the directory: a known practitioner
         )
     except DraftIncomplete:
         assert runtime.engine is not None
@@ -260,19 +259,21 @@ async def complete_draft(
         alert = labels_fr.issue_message(FieldIssue("report_text", "report_missing", ""))
         return await _draft_page(request, runtime, draft, alert=alert, status=422)
     try:
+        answer = CompleteBody(report_text=report_text)  # the API's rules for the same text
+    except ValidationError:
+        alert = (
+            "L'avis est trop long (20 000 caractères au plus) ou contient un caractère interdit."
+        )
+        return await _draft_page(request, runtime, draft, alert=alert, status=422)
+    try:
         await _move(
             runtime,
             drafts.complete_draft,
             draft_id=draft.id,
             owner_key=None,
             base_url=base_url,
-            body={"report_text": report_text},
+            report_text=answer.report_text,
         )
-    except ValidationFailed:
-        alert = (
-            "L'avis est trop long (20 000 caractères au plus) ou contient un caractère interdit."
-        )
-        return await _draft_page(request, runtime, draft, alert=alert, status=422)
     except ApiError as exc:
         return web.page_for_error(request, exc, runtime=runtime, back=_page_url(draft.id))
     return _see(_page_url(draft.id, "completed"))

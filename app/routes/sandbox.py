@@ -2,47 +2,66 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from app import autopilot, delivery, drafts, inbox, resets, webhooks
-from app.deps import AdminAccess, BaseUrlDep, CurrentKey, EngineDep, JsonBody, Runtime, RuntimeDep
-from app.errors import BodyTooLarge, problem_responses
+from app import deliveries, drafts, inbox, resets, urls, webhooks
+from app.bodies import JsonBodyRoute, read_capped
+from app.deps import (
+    AdminAccess,
+    BaseUrlDep,
+    CurrentKey,
+    DeliveryId,
+    DraftId,
+    EngineDep,
+    RuntimeDep,
+)
+from app.errors import (
+    BodyTooLarge,
+    DeliveryNotFound,
+    DraftIncomplete,
+    DraftNotFound,
+    InvalidJson,
+    InvalidTransition,
+    Unauthorized,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
 from app.longpoll import After, Wait, listing
+from app.openapi import SANDBOX, problems, warned_success
+from app.routes.common import apply_report
+from app.schemas import (
+    CompleteBody,
+    Delivery,
+    DeliveryList,
+    DraftView,
+    InboxList,
+    InboxRecorded,
+    PublishBody,
+    VendorReset,
+    WebhookBody,
+    WebhookConfig,
+)
+from app.validation import validate_practitioners
 
-router = APIRouter(prefix="/_sandbox", tags=["Sandbox-defined"])
+router = APIRouter(prefix=urls.SANDBOX_PREFIX, tags=[SANDBOX], route_class=JsonBodyRoute)
 
-_TRANSITION_ERRORS = problem_responses(400, 401, 404, 409, 415, 422)
-
-
-def _optional_json(description: str) -> dict[str, Any]:
-    return {
-        "requestBody": {
-            "required": False,
-            "content": {"application/json": {"schema": {"type": "object"}}},
-            "description": description,
-        }
-    }
-
-
-async def _move(
-    runtime: Runtime, transition: Callable[..., dict[str, Any]], **kwargs: Any
-) -> dict[str, Any]:
-    """Run a transition of app.drafts off the loop, then wake this process's workers."""
-    assert runtime.engine is not None
-    view = await run_in_threadpool(transition, runtime.engine, **kwargs)
-    delivery.wake(runtime.extras)
-    autopilot.wake(runtime.extras)  # a publish may have booked an automatic answer
-    return view
+_BODY_ERRORS = (InvalidJson, BodyTooLarge, UnsupportedMediaType, ValidationFailed)
+InboxName = Annotated[
+    str, Path(pattern=inbox.NAME_PATTERN, description="1-64 letters, digits, '.', '_' or '-'.")
+]
 
 
-@router.post("/drafts/{draft_id}/visit", responses=problem_responses(401, 404))
+@router.post(
+    "/drafts/{draft_id}/visit",
+    response_model=DraftView,
+    responses=problems(Unauthorized, DraftNotFound),
+)
 async def visit_draft(
-    draft_id: str, api_key: CurrentKey, engine: EngineDep, base_url: BaseUrlDep
-) -> dict[str, Any]:
+    draft_id: DraftId, api_key: CurrentKey, engine: EngineDep, base_url: BaseUrlDep
+) -> DraftView:
     """Test helper: do what the redirect_url's first GET does (`temporary` → `draft`)."""
     return await run_in_threadpool(
         drafts.visit_owned_draft,
@@ -55,173 +74,192 @@ async def visit_draft(
 
 @router.post(
     "/drafts/{draft_id}/publish",
-    responses=_TRANSITION_ERRORS,
-    openapi_extra=_optional_json(
-        '`{"author_rpps": "..."}`, used only when the draft has no author; in the directory.'
-    ),
+    response_model=DraftView,
+    responses={
+        **warned_success("The draft, `in_progress`; warnings on the given RPPS in the header."),
+        **problems(
+            *_BODY_ERRORS,
+            Unauthorized,
+            DraftNotFound,
+            InvalidTransition,
+            DraftIncomplete,
+            warned=True,
+        ),
+    },
 )
 async def publish_draft(
-    draft_id: str,
+    draft_id: DraftId,
     api_key: CurrentKey,
-    body: JsonBody,
     runtime: RuntimeDep,
+    engine: EngineDep,
     base_url: BaseUrlDep,
-) -> dict[str, Any]:
+    request: Request,
+    response: Response,
+    body: PublishBody | None = None,
+) -> DraftView:
     """Test helper: publish (`draft` → `in_progress`); needs an author and a recipient."""
-    return await _move(
-        runtime,
+    body = body or PublishBody()
+    report = validate_practitioners(
+        author_rpps=body.author_rpps,
+        recipient_rpps=body.recipient_rpps,
+        strict=runtime.settings.strict,
+        is_known_practitioner=runtime.fixtures.is_known_practitioner,
+    )
+    apply_report(request, response, report)
+    return await run_in_threadpool(
         drafts.publish_draft,
+        engine,
         draft_id=draft_id,
         owner_key=api_key.key,
         base_url=base_url,
-        body=body,
-        is_known_practitioner=runtime.fixtures.is_known_practitioner,
         directory=runtime.fixtures.practitioner,
+        author_rpps=body.author_rpps,
+        recipient_rpps=body.recipient_rpps,
     )
 
 
 @router.post(
     "/drafts/{draft_id}/complete",
-    responses=_TRANSITION_ERRORS,
-    openapi_extra=_optional_json('`{"report_text": "..."}`, the expert\'s answer (optional).'),
+    response_model=DraftView,
+    responses=problems(*_BODY_ERRORS, Unauthorized, DraftNotFound, InvalidTransition),
 )
 async def complete_draft(
-    draft_id: str,
+    draft_id: DraftId,
     api_key: CurrentKey,
-    body: JsonBody,
-    runtime: RuntimeDep,
+    engine: EngineDep,
     base_url: BaseUrlDep,
-) -> dict[str, Any]:
+    body: CompleteBody | None = None,
+) -> DraftView:
     """Test helper: the expert answers (`in_progress` → `completed`); the report exists then."""
-    return await _move(
-        runtime,
+    return await run_in_threadpool(
         drafts.complete_draft,
+        engine,
         draft_id=draft_id,
         owner_key=api_key.key,
         base_url=base_url,
-        body=body,
+        report_text=body.report_text if body else None,
     )
 
 
-@router.post("/drafts/{draft_id}/cancel", responses=problem_responses(401, 404, 409))
+@router.post(
+    "/drafts/{draft_id}/cancel",
+    response_model=DraftView,
+    responses=problems(Unauthorized, DraftNotFound, InvalidTransition),
+)
 async def cancel_draft(
-    draft_id: str,
-    api_key: CurrentKey,
-    runtime: RuntimeDep,
-    base_url: BaseUrlDep,
-) -> dict[str, Any]:
+    draft_id: DraftId, api_key: CurrentKey, engine: EngineDep, base_url: BaseUrlDep
+) -> DraftView:
     """Test helper: cancel (`temporary`, `draft` or `in_progress` → `cancelled`)."""
-    return await _move(
-        runtime, drafts.cancel_draft, draft_id=draft_id, owner_key=api_key.key, base_url=base_url
+    return await run_in_threadpool(
+        drafts.cancel_draft, engine, draft_id=draft_id, owner_key=api_key.key, base_url=base_url
     )
 
 
-@router.post("/reset", responses=problem_responses(401))
-async def reset_vendor(
-    api_key: CurrentKey, runtime: RuntimeDep, engine: EngineDep
-) -> dict[str, Any]:
+@router.post("/reset", response_model=VendorReset, responses=problems(Unauthorized))
+async def reset_vendor(api_key: CurrentKey, runtime: RuntimeDep, engine: EngineDep) -> VendorReset:
     """Delete this key's drafts, files, deliveries, journal and faults; keep its webhook."""
     deleted = await run_in_threadpool(
         resets.reset_vendor, engine, settings=runtime.settings, owner_key=api_key.key
     )
-    return {"deleted": deleted}
+    return VendorReset(deleted=deleted)
 
 
 @router.put(
     "/webhook",
-    responses=problem_responses(400, 401, 415, 422),
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["url"],
-                        "properties": {
-                            "url": {"type": "string", "format": "uri"},
-                            "secret": {"type": "string", "pattern": "^whsec_"},
-                        },
-                    }
-                }
-            },
-        }
-    },
+    response_model=WebhookConfig,
+    responses=problems(*_BODY_ERRORS, Unauthorized),
 )
-async def set_webhook(api_key: CurrentKey, body: JsonBody, engine: EngineDep) -> dict[str, str]:
+async def set_webhook(api_key: CurrentKey, body: WebhookBody, engine: EngineDep) -> WebhookConfig:
     """Register the key's webhook endpoint (overrides the fixtures'); generates a secret."""
     return await run_in_threadpool(webhooks.set_endpoint, engine, owner_key=api_key.key, body=body)
 
 
-@router.get("/webhook", responses=problem_responses(401))
-async def get_webhook(api_key: CurrentKey, engine: EngineDep) -> dict[str, str | None]:
+@router.get("/webhook", response_model=WebhookConfig, responses=problems(Unauthorized))
+async def get_webhook(api_key: CurrentKey, engine: EngineDep) -> WebhookConfig:
     """The key's current webhook endpoint and secret (nulls when none is configured)."""
     return await run_in_threadpool(webhooks.get_endpoint, engine, api_key=api_key)
 
 
-@router.get("/webhooks/deliveries", responses=problem_responses(401, 422))
+@router.get(
+    "/webhooks/deliveries",
+    response_model=DeliveryList,
+    responses=problems(Unauthorized, ValidationFailed),
+)
 async def list_deliveries(
     request: Request,
     api_key: CurrentKey,
     engine: EngineDep,
     after: After = None,
     wait: Wait = 0,
-) -> dict[str, Any]:
+) -> DeliveryList:
     """The key's notifications and their attempts, newest first; long-polls with `?wait=`."""
-    return await listing(
-        request, lambda: webhooks.list_deliveries(engine, api_key=api_key, after=after), wait=wait
+    items = await listing(
+        request,
+        lambda: deliveries.list_deliveries(engine, api_key=api_key, after=after),
+        wait=wait,
     )
+    return DeliveryList(items=items)
 
 
-@router.post("/webhooks/deliveries/{delivery_id}/redeliver", responses=problem_responses(401, 404))
-async def redeliver(
-    delivery_id: str, api_key: CurrentKey, runtime: RuntimeDep, engine: EngineDep
-) -> dict[str, Any]:
+@router.post(
+    "/webhooks/deliveries/{delivery_id}/redeliver",
+    response_model=Delivery,
+    responses=problems(Unauthorized, DeliveryNotFound),
+)
+async def redeliver(delivery_id: DeliveryId, api_key: CurrentKey, engine: EngineDep) -> Delivery:
     """Send a notification again with the same `webhook-id`, starting a fresh retry schedule."""
-    view = await run_in_threadpool(
-        webhooks.redeliver, engine, api_key=api_key, delivery_id=delivery_id
+    return await run_in_threadpool(
+        deliveries.redeliver, engine, api_key=api_key, delivery_id=delivery_id
     )
-    delivery.wake(runtime.extras)
-    return view
 
 
 @router.post(
     "/inbox/{name}",
-    responses=problem_responses(413, 422),
-    openapi_extra={"security": []},
+    response_model=InboxRecorded,
+    responses=problems(BodyTooLarge, ValidationFailed),
+    openapi_extra={
+        "security": [],
+        "requestBody": {
+            "required": False,
+            "description": "Anything: the body is kept as text, or base64 when binary.",
+            "content": {"*/*": {"schema": {}}},
+        },
+    },
 )
-async def record_inbox_request(
-    name: str, request: Request, runtime: RuntimeDep, engine: EngineDep
-) -> dict[str, str]:
+async def record_inbox(
+    name: InboxName, request: Request, runtime: RuntimeDep, engine: EngineDep
+) -> InboxRecorded:
     """Built-in webhook receiver for demos: records any request, no auth needed."""
-    inbox.check_name(name)
     limit = runtime.settings.max_body_bytes
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise BodyTooLarge(f"The inbox keeps bodies up to {limit} bytes.")
+    body = await read_capped(request, limit=limit, what="The inbox body")
     item = await run_in_threadpool(
         inbox.record_request,
         engine,
         name=name,
         method=request.method,
         headers=request.headers,
-        body=bytes(body),
+        body=body,
     )
-    return {"id": item.id}
+    return InboxRecorded(id=item.id)
 
 
-@router.get("/inbox/{name}", responses=problem_responses(401, 422))
+@router.get(
+    "/inbox/{name}",
+    response_model=InboxList,
+    responses=problems(Unauthorized, ValidationFailed),
+    # Admin scope: open while OMNIDOC_ADMIN_TOKEN is unset, that token otherwise.
+    openapi_extra={"security": [{}]},
+)
 async def list_inbox(
-    name: str,
+    name: InboxName,
     request: Request,
     _: AdminAccess,
     engine: EngineDep,
     after: After = None,
     wait: Wait = 0,
-) -> dict[str, Any]:
+) -> InboxList:
     """What the inbox received, newest first (admin scope); long-polls with `?wait=`."""
-    return await listing(
+    items = await listing(
         request, lambda: inbox.list_items(engine, name=name, after=after), wait=wait
     )
+    return InboxList(items=items)

@@ -1,21 +1,30 @@
-"""The URL method's page `/interop/drafts/new#…`, its lint endpoint and its form (SPEC §4)."""
+"""The URL method's page `/interop/drafts/new#…`, its lint endpoint and its form (README,
+"Pages: the browser side")."""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from app import labels_fr, prefill, review, web
-from app.deps import BaseUrlDep, JsonBody, RuntimeDep
-from app.errors import ApiError, ValidationFailed, problem_responses
+from app.bodies import JsonBodyRoute
+from app.deps import BaseUrlDep, RuntimeDep
+from app.errors import (
+    ApiError,
+    BodyTooLarge,
+    CrossOriginRequest,
+    InvalidJson,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+from app.openapi import SANDBOX, problems
 from app.prefill import LintReport
-from app.validation import FieldIssue
 
-router = APIRouter()
+router = APIRouter(route_class=JsonBodyRoute)
 
 
 class LintRequest(BaseModel):
@@ -77,30 +86,22 @@ def _lint_result(report: LintReport) -> LintResult:
     )
 
 
+def same_origin(request: Request, runtime: RuntimeDep) -> None:
+    """Posts of the pages come from their own origin (checked before the body is)."""
+    web.check_same_origin(request, runtime)
+
+
 @router.post(
     "/interop/drafts/new/lint",
-    tags=["Sandbox-defined"],
-    responses=problem_responses(400, 403, 413, 415, 422),
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": LintRequest.model_json_schema()}},
-        }
-    },
+    tags=[SANDBOX],
+    response_model=LintResult,
+    responses=problems(
+        InvalidJson, CrossOriginRequest, BodyTooLarge, UnsupportedMediaType, ValidationFailed
+    ),
+    dependencies=[Depends(same_origin)],
 )
-def lint_prefill(request: Request, body: JsonBody, runtime: RuntimeDep) -> LintResult:
+def lint_prefill(asked: LintRequest, runtime: RuntimeDep) -> LintResult:
     """Lint the URL method's parameters with the API's rules (the page's check, as check-url)."""
-    web.check_same_origin(request, runtime)
-    try:
-        asked = LintRequest.model_validate(body)
-    except ValidationError as exc:
-        issues = [
-            FieldIssue(".".join(str(p) for p in e["loc"]), e["type"], e["msg"])
-            for e in exc.errors()
-        ]
-        raise ValidationFailed(
-            'Send {"fragment": "..."} or {"values": {"patient_nir": "...", ...}}.', errors=issues
-        ) from None
     known = runtime.fixtures.is_known_practitioner
     if asked.values is not None:
         report = prefill.lint_values(asked.values, is_known_practitioner=known)

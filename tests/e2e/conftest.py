@@ -1,15 +1,23 @@
+"""Real server processes for the end-to-end tests; every module here is marked `e2e`."""
+
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from tests.e2e.browser import CHROMIUM, MISSING, launch_chromium
-from tests.e2e.server import SandboxServer
+from tests.e2e.server import MakeServer, SandboxServer
 
-MakeServer = Callable[..., SandboxServer]
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`make test-fast` deselects `e2e`: a module here without the mark would slip in."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents and item.get_closest_marker("e2e") is None:
+            raise pytest.UsageError(f"{item.path.name} starts servers: mark it e2e")
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -78,3 +79,7 @@ class SandboxServer:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+# `make_server(env, *serve_args)`, the e2e fixture (tests/e2e/conftest.py).
+MakeServer = Callable[..., SandboxServer]

@@ -19,9 +19,8 @@ import httpx
 import pypdf
 import pytest
 
-from tests.conftest import AUTHOR, KEY_A, SCENARIO_PRACTITIONERS, auth
-from tests.e2e.conftest import MakeServer
-from tests.e2e.server import SandboxServer
+from tests.e2e.server import MakeServer, SandboxServer
+from tests.helpers import AUTHOR, KEY_A, SCENARIO_PRACTITIONERS, auth
 from tests.receiver import Received, Receiver
 
 pytestmark = pytest.mark.e2e

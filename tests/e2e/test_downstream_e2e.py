@@ -12,8 +12,8 @@ import pypdf
 import pytest
 from standardwebhooks import Webhook
 
-from tests.conftest import AUTHOR, RECIPIENT
 from tests.e2e.server import SandboxServer
+from tests.helpers import AUTHOR, RECIPIENT
 from tests.receiver import Receiver
 
 pytestmark = pytest.mark.e2e

@@ -15,8 +15,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from app import identifiers
-from tests.conftest import RECIPIENT
 from tests.e2e.server import SandboxServer
+from tests.helpers import RECIPIENT
 from tests.omnidoc_examples import FULL_ADDRESS, FULL_EXAMPLE, PARTIAL_EXAMPLE, fragment
 from tests.receiver import Received, Receiver
 
@@ -68,8 +68,17 @@ def _open_tab(browser: Browser, server: SandboxServer, **options: Any) -> Iterat
     context.set_default_timeout(15_000)
     page = context.new_page()
     tab = Tab(page, server.base_url)
-    context.on("request", lambda request: tab.requests.append(request.url))
-    page.on("dialog", lambda dialog: (tab.dialogs.append(dialog.message), dialog.dismiss()))
+
+    def seen(request: Any) -> None:
+        tab.requests.append(request.url)
+
+    context.on("request", seen)
+
+    def dismissed(dialog: Any) -> None:
+        tab.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dismissed)
     yield tab
     context.close()
 
@@ -96,9 +105,10 @@ def field_of(page: Page, name: str) -> Any:
 
 
 def verdict_of(page: Page, name: str) -> str | None:
-    return page.locator(f"#link-rows tr[data-parameter='{name}']").first.get_attribute(
-        "data-verdict"
-    )
+    verdict: str | None = page.locator(
+        f"#link-rows tr[data-parameter='{name}']"
+    ).first.get_attribute("data-verdict")
+    return verdict
 
 
 def status_of(api: httpx.Client, draft_id: str) -> dict[str, Any]:

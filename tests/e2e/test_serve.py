@@ -7,10 +7,14 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
 
 from tests.e2e.server import SandboxServer, console_script
+
+pytestmark = pytest.mark.e2e
 
 # The document's "Exemple de requête API", verbatim but for the shell variables.
 DOC_CURL = (
@@ -21,7 +25,7 @@ DOC_CURL = (
 )
 
 
-def _post_document_example(base_url: str, author_rpps: str) -> tuple[int, dict[str, object]]:
+def _post_document_example(base_url: str, author_rpps: str) -> tuple[int, dict[str, Any]]:
     """Run the document's curl line when curl exists, else send the same bytes with httpx."""
     api_url = f"{base_url}/api/interop/v1/drafts"
     if shutil.which("curl"):

@@ -13,13 +13,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
-from tests.conftest import KEY_A, KEY_B
-from tests.e2e.conftest import MakeServer
-from tests.e2e.server import SandboxServer
+from tests.e2e.server import MakeServer, SandboxServer
+from tests.helpers import KEY_A, KEY_B
 
 pytestmark = pytest.mark.e2e
 
@@ -163,7 +163,8 @@ def test_document_single_upload_line(sandbox: SandboxServer, tmp_path: Path) -> 
     png = synthetic_png(300_000)
     status, body = run_doc_curl(DOC_SINGLE, sandbox, draft_id, {"a.png": png}, tmp_path)
     assert status == 200
-    (item,) = body["files"]  # type: ignore[misc]
+    files: list[dict[str, Any]] = body["files"]  # type: ignore[assignment]
+    (item,) = files
     assert item["filename"] == "a.png"
     assert item["content_type"] == "image/png"
     assert item["size"] == len(png)

@@ -17,9 +17,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import AUTHOR, KEY_A, KEY_B, RECIPIENT, auth
-from tests.e2e.conftest import MakeServer
-from tests.e2e.server import SandboxServer
+from tests.e2e.server import MakeServer, SandboxServer
+from tests.helpers import AUTHOR, KEY_A, KEY_B, RECIPIENT, auth
+
+pytestmark = pytest.mark.e2e
 
 DRAFTS = "/api/interop/v1/drafts"
 WORKERS = 2

@@ -1,0 +1,138 @@
+"""Request bodies: read with a size cap, JSON parsed safely, one place for both.
+
+The create route takes the parsed JSON as is (app.validation reports on it); routes with
+a typed body use JsonBodyRoute, so FastAPI validates (and documents) their pydantic
+model only after the cap and the parser here said yes (docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, Response
+from fastapi.routing import APIRoute
+
+from app import runtime
+from app.deps import RuntimeDep
+from app.errors import (
+    BodyTooLarge,
+    FieldIssue,
+    InvalidJson,
+    NotReady,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+
+# Deeper documents cannot be rendered back (pydantic's serializer stops near 500 levels).
+MAX_JSON_DEPTH = 64
+
+
+async def read_capped(request: Request, *, limit: int, what: str = "The body") -> bytes:
+    """The whole body, refused with 413 `body_too_large` as soon as it passes `limit`."""
+    too_large = BodyTooLarge(f"{what} exceeds OMNIDOC_MAX_BODY_BYTES ({limit} bytes).")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _check_json_media_type(request: Request) -> None:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type and media_type != "application/json" and not media_type.endswith("+json"):
+        raise UnsupportedMediaType(
+            f"Expected `Content-Type: application/json`, got `{media_type[:100]}`."
+        )
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(raw: bytes) -> Any:
+    """Strict JSON (no NaN or Infinity), nesting capped; 400 `invalid_json` otherwise."""
+    try:
+        parsed = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except UnicodeDecodeError:
+        raise InvalidJson("The body is not UTF-8.") from None
+    except json.JSONDecodeError as exc:
+        raise InvalidJson(
+            f"The body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
+        ) from None
+    except (ValueError, RecursionError):
+        raise InvalidJson("The body is not valid JSON (NaN, Infinity or too deep).") from None
+    if _nesting_depth(parsed) > MAX_JSON_DEPTH:
+        message = f"JSON nesting is limited to {MAX_JSON_DEPTH} levels."
+        raise ValidationFailed(errors=[FieldIssue("", "too_deep", message)])
+    return parsed
+
+
+def _nesting_depth(value: Any) -> int:
+    """Deepest nesting of lists/objects, computed without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = (
+            node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        )
+        for child in children:
+            if isinstance(child, dict | list):
+                deepest = max(deepest, depth + 1)
+                stack.append((child, depth + 1))
+        if isinstance(node, dict | list):
+            deepest = max(deepest, depth)
+    return deepest
+
+
+async def json_body(request: Request, state: RuntimeDep) -> Any:
+    """The parsed JSON body, read with a size cap; an empty body means `{}`."""
+    _check_json_media_type(request)
+    raw = await read_capped(request, limit=state.settings.max_body_bytes)
+    return parse_json(raw) if raw.strip() else {}
+
+
+JsonBody = Annotated[Any, Depends(json_body)]
+
+
+class _CheckedJsonRequest(Request):
+    """A request whose body was already read under the cap and parsed."""
+
+    def __init__(self, request: Request, raw: bytes, parsed: Any) -> None:
+        super().__init__(request.scope, request.receive)
+        self._checked_raw = raw
+        self._checked_json = parsed
+
+    async def body(self) -> bytes:
+        return self._checked_raw
+
+    async def json(self) -> Any:
+        return self._checked_json
+
+
+class JsonBodyRoute(APIRoute):
+    """A route whose pydantic body FastAPI reads only after the cap, the media type and
+    the JSON parser here accepted it (FastAPI itself reads bodies whole and unchecked)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        if self.body_field is None:
+            return handler  # a route that reads its body itself (the inbox)
+
+        async def checked(request: Request) -> Response:
+            state = runtime.of_app(request.app)
+            if state is None or not state.ready:
+                raise NotReady()
+            _check_json_media_type(request)
+            raw = await read_capped(request, limit=state.settings.max_body_bytes)
+            parsed = parse_json(raw) if raw.strip() else None
+            return await handler(_CheckedJsonRequest(request, raw if raw.strip() else b"", parsed))
+
+        return checked

@@ -1,0 +1,77 @@
+"""The vendor's view of its notifications: deliveries, attempts, redelivery (README,
+"Receive notifications"). Reads only; the rows are written by app.outbox."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from app import outbox
+from app.db import read_session
+from app.fixtures import ApiKeyFixture
+from app.longpoll import newer_than
+from app.models import EventStatus, WebhookAttempt, WebhookEvent
+from app.schemas import Delivery, DeliveryAttempt, StatusChangedEvent
+from app.webhooks import effective_endpoint
+
+PAGE = 100
+
+
+def _view(event: WebhookEvent, attempts: list[WebhookAttempt], current_url: str | None) -> Delivery:
+    return Delivery(
+        id=event.id,
+        webhook_id=event.webhook_id,
+        draft_id=event.draft_id,
+        status=EventStatus(event.status),
+        url=(attempts[-1].url if attempts else None) or current_url,
+        payload=StatusChangedEvent.model_validate_json(event.payload),
+        created_at=event.created_at,
+        next_attempt_at=event.next_attempt_at,
+        attempts=[
+            DeliveryAttempt(
+                at=a.at,
+                status_code=a.status_code,
+                duration_ms=round(a.duration_ms, 1),
+                error=a.error,
+                response_body=a.response_body,
+            )
+            for a in attempts
+        ],
+    )
+
+
+def _views(session: Session, events: list[WebhookEvent], api_key: ApiKeyFixture) -> list[Delivery]:
+    endpoint = effective_endpoint(session, owner_key=api_key.key, api_key=api_key)
+    seqs = [e.seq for e in events]
+    rows = session.exec(
+        select(WebhookAttempt)
+        .where(col(WebhookAttempt.event_seq).in_(seqs))
+        .order_by(col(WebhookAttempt.id))
+    ).all()
+    by_event: dict[int, list[WebhookAttempt]] = {}
+    for attempt in rows:
+        by_event.setdefault(attempt.event_seq, []).append(attempt)
+    url = endpoint.url if endpoint else None
+    return [_view(e, by_event.get(e.seq or 0, []), url) for e in events]
+
+
+def list_deliveries(
+    engine: Engine, *, api_key: ApiKeyFixture, after: str | None = None
+) -> list[Delivery]:
+    """The key's events, newest first (at most 100); `after` keeps only newer ones."""
+    with read_session(engine) as session:
+        query = select(WebhookEvent).where(WebhookEvent.owner_key == api_key.key)
+        if after is not None:
+            scope, what = WebhookEvent.owner_key == api_key.key, "one of your deliveries"
+            query = query.where(
+                newer_than(session, WebhookEvent, after=after, scope=scope, what=what)
+            )
+        events = session.exec(query.order_by(col(WebhookEvent.seq).desc()).limit(PAGE)).all()
+        return _views(session, list(events), api_key)
+
+
+def redeliver(engine: Engine, *, api_key: ApiKeyFixture, delivery_id: str) -> Delivery:
+    """Send a notification again (app.outbox.redeliver) and show it as it now stands."""
+    event = outbox.redeliver(engine, owner_key=api_key.key, delivery_id=delivery_id)
+    with read_session(engine) as session:
+        return _views(session, [event], api_key)[0]
