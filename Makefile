@@ -1,11 +1,11 @@
 # Two commands do everything on a fresh machine with python3 and make:
 #   make run    start the sandbox on http://127.0.0.1:8000 (SQLite in ./data)
-#   make test   lint, type-check and run the whole test suite
+#   make test   lint, type-check and run the whole test suite (make test-fast: no e2e)
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint format lock screenshots clean
+.PHONY: install run test test-fast lint format openapi lock screenshots clean
 
 install: $(STAMP)
 
@@ -26,6 +26,10 @@ lint: install
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The same without the end-to-end tests (real server processes): a quick loop while coding.
+test-fast: lint
+	$(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
+
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
@@ -34,11 +38,16 @@ format: install
 screenshots: install
 	$(BIN)/python scripts/screenshots.py
 
-# Re-pin every dependency (needs network); commit both lock files.
+# Regenerate the committed OpenAPI document after changing a route or app/schemas.py.
+openapi: install
+	$(BIN)/python -m app.openapi docs/openapi.json
+
+# Re-pin every dependency (needs network); commit both lock files. The runtime pins are
+# taken from the dev lock, so the tests run exactly what the image ships.
 lock: install
 	$(BIN)/python -m pip install -q uv
-	$(BIN)/uv pip compile -q --upgrade --python-version 3.11 pyproject.toml -o requirements.lock
 	$(BIN)/uv pip compile -q --upgrade --python-version 3.11 --extra dev pyproject.toml -o requirements-dev.lock
+	$(BIN)/uv pip compile -q --upgrade --python-version 3.11 pyproject.toml -c requirements-dev.lock -o requirements.lock
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

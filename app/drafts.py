@@ -14,7 +14,7 @@ from app import autopilot, outbox, reports, urls
 from app.db import read_session, write_session
 from app.errors import DraftIncomplete, DraftNotFound, InvalidTransition, ReportNotReady
 from app.models import Draft, DraftStatus, StoredFile, utcnow
-from app.schemas import DraftFile, DraftView, Patient
+from app.schemas import Context, DraftFile, DraftView, Patient
 
 S = DraftStatus
 
@@ -150,7 +150,7 @@ def draft_view(session: Session, *, draft: Draft, base_url: str) -> DraftView:
         # Stored as sent and checked at creation: echoed without validating it again.
         patient=Patient.model_construct(**draft.patient) if draft.patient is not None else None,
         text=draft.text,
-        context=json.loads(draft.context_json) if draft.context_json else None,
+        context=Context(json.loads(draft.context_json)) if draft.context_json else None,
         files=[
             DraftFile(
                 id=f.id,

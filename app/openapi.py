@@ -7,7 +7,10 @@ docs/openapi.json is this document, kept current by a test (`make openapi`).
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Header
@@ -142,11 +145,35 @@ def problems(
     return responses
 
 
-def warned_success(description: str) -> dict[int | str, dict[str, Any]]:
-    """A 200 that may carry the warnings header."""
-    return {
-        200: {"description": description, "headers": {WARNINGS_HEADER: _HEADERS[WARNINGS_HEADER]}}
-    }
+def success(
+    description: str, *, warned: bool = False, links: dict[str, dict[str, str]] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """A 200: `warned`, it may carry the warnings header; `links`, operation id → parameters
+    taken from this answer (OpenAPI links, which tools follow from one call to the next)."""
+    response: dict[str, Any] = {"description": description}
+    if warned:
+        response["headers"] = {WARNINGS_HEADER: _HEADERS[WARNINGS_HEADER]}
+    if links:
+        response["links"] = {
+            target: {"operationId": target, "parameters": parameters}
+            for target, parameters in links.items()
+        }
+    return {200: response}
+
+
+# What a created draft's id leads to.
+DRAFT_LINKS = {
+    target: {"draft_id": "$response.body#/id"}
+    for target in (
+        "getDraft",
+        "attachFiles",
+        "visitDraft",
+        "publishDraft",
+        "completeDraft",
+        "cancelDraft",
+        "getReport",
+    )
+}
 
 
 def binary(*media_types: str, description: str) -> dict[int | str, dict[str, Any]]:
@@ -221,8 +248,10 @@ ATTACH_BODY: dict[str, Any] = {
                     "properties": {
                         "file": {
                             "type": "array",
-                            "items": {"type": "string", "format": "binary"},
-                            "description": "One or more files; each part needs a filename.",
+                            "minItems": 1,
+                            "items": {"type": "string", "format": "binary", "minLength": 1},
+                            "description": "One or more files (not empty), each part with a "
+                            "filename; at most OMNIDOC_MAX_FILES_PER_DRAFT per draft.",
                         }
                     },
                 }
@@ -287,3 +316,19 @@ def install(app: FastAPI) -> None:
         return document
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def render(app: FastAPI) -> str:
+    """The document as committed in docs/openapi.json: stable key order, UTF-8, a newline."""
+    return json.dumps(app.openapi(), indent=2, ensure_ascii=False) + "\n"
+
+
+if __name__ == "__main__":  # `make openapi`: python -m app.openapi docs/openapi.json
+    from app.main import create_app
+
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else None
+    text = render(create_app())
+    if target is None:
+        sys.stdout.write(text)
+    else:
+        target.write_text(text, encoding="utf-8")

@@ -6,8 +6,10 @@ path only, and FastAPI's routes answer HEAD only where one is declared.
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute, Match, Route
+from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 def _routes(app: object) -> list[BaseRoute]:
@@ -16,19 +18,20 @@ def _routes(app: object) -> list[BaseRoute]:
 
 
 def _matches(routes: list[BaseRoute], scope: Scope, method: str) -> bool:
+    """Whether some route takes this path with this method (the router's own matching)."""
     probe = {**scope, "method": method}
     return any(route.matches(probe)[0] == Match.FULL for route in routes)
 
 
 def allowed_methods(app: object, scope: Scope) -> list[str]:
-    """Every method some route accepts on this path (HEAD wherever GET is), sorted."""
-    methods: set[str] = set()
-    for route in _routes(app):
-        if isinstance(route, Route) and route.methods and route.matches(scope)[0] != Match.NONE:
-            methods |= route.methods
-    if "GET" in methods:
-        methods.add("HEAD")
-    return sorted(methods)
+    """Every method some route accepts on this path, HEAD wherever GET is."""
+    routes = _routes(app)
+    if any(isinstance(r, Mount) and r.matches(scope)[0] == Match.FULL for r in routes):
+        return ["GET", "HEAD"]  # static files and the offline docs' assets
+    allowed = [m for m in METHODS if _matches(routes, scope, m)]
+    if "GET" in allowed and "HEAD" not in allowed:
+        allowed.insert(allowed.index("GET") + 1, "HEAD")
+    return allowed
 
 
 class HeadAsGetMiddleware:
@@ -44,7 +47,7 @@ class HeadAsGetMiddleware:
         if scope["type"] != "http" or scope["method"] != "HEAD":
             await self.app(scope, receive, send)
             return
-        routes = _routes(scope.get("app"))
+        routes = [r for r in _routes(scope.get("app")) if not isinstance(r, Mount)]
         if _matches(routes, scope, "HEAD") or not _matches(routes, scope, "GET"):
             await self.app(scope, receive, send)
             return

@@ -14,9 +14,11 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
+    RootModel,
     SerializerFunctionWrapHandler,
     WithJsonSchema,
     model_serializer,
@@ -33,9 +35,10 @@ NIR_PATTERN = r"^[0-9]{5}(?:[0-9]{2}|2[ABab])[0-9]{8}$"
 INSEE_PATTERN = r"^(?:2[AB][0-9]{3}|[0-9]{5})$"
 PHONE_PATTERN = r"^0[1-9][0-9]{8}$"
 FAULT_PATH_PATTERN = r"^/api/interop/v1/[A-Za-z0-9._~%/*{}-]*$"
-# http(s), a host (name, IPv4 or [IPv6]), a port up to 65535, then printable ASCII.
+# http(s), a host (a name, an IPv4 address or [::1]), a port up to 65535, then printable
+# ASCII: what the delivery worker can send to, and no more.
 WEBHOOK_URL_PATTERN = (
-    r"^https?://(?:[A-Za-z0-9._~!$&'()*+,;=%-]+@)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~%-]+)"
+    r"^https?://(?:[A-Za-z0-9._~!$&'()*+,;=%-]+@)?(?:\[::1\]|[A-Za-z0-9._~%-]+)"
     r"(?::(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?"
     r"(?:[/?#][!-~]*)?$"
 )
@@ -60,15 +63,56 @@ Timestamp = Annotated[
 ]
 Uuid = Annotated[str, Field(json_schema_extra={"format": "uuid"})]
 Url = Annotated[str, Field(json_schema_extra={"format": "uri"})]
+# Documented here, checked by app.validation (codes rpps_format, rpps_luhn, ...) wherever
+# an RPPS is read, so every body answers the same codes.
 Rpps = Annotated[
     str,
     Field(
-        pattern=RPPS_PATTERN,
         description="RPPS: 11 digits whose last is a Luhn check digit (a failed check is a "
         "warning, an error when OMNIDOC_STRICT=true).",
         examples=["10002170750"],
+        json_schema_extra={"pattern": RPPS_PATTERN},
     ),
 ]
+
+
+class Gender(StrEnum):
+    M = "M"
+    F = "F"
+
+
+class BirthOrderText(StrEnum):
+    """`birth_order` as a string: accepted with a warning (an error when strict)."""
+
+    ONE = "1"
+    TWO = "2"
+    THREE = "3"
+    FOUR = "4"
+    FIVE = "5"
+    SIX = "6"
+    SEVEN = "7"
+    EIGHT = "8"
+    NINE = "9"
+
+
+class Context(RootModel[dict[str, Any]]):
+    """Any JSON object (≤ 16 KiB as compact UTF-8 JSON), echoed verbatim in every
+    notification of the draft."""
+
+
+def _json_integer(value: object) -> object:
+    # A JSON integer, as JSON Schema counts them (3 and 3.0), never "3" or true.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool | str):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
+# The bounds go inside, before the validator, so the schema says minimum/maximum.
+FaultStatus = Annotated[int, Field(ge=400, le=599, strict=True), BeforeValidator(_json_integer)]
+DelayMs = Annotated[int, Field(ge=0, le=30_000, strict=True), BeforeValidator(_json_integer)]
+Times = Annotated[int, Field(ge=1, le=10_000, strict=True), BeforeValidator(_json_integer)]
 
 
 def _text(max_length: int, description: str | None = None) -> Any:
@@ -100,15 +144,11 @@ class Patient(BaseModel):
     nir_cert: Annotated[str, Field(pattern=NIR_PATTERN)] | None = Field(
         default=None, description="NIR of the patient (the beneficiary); same rules as `nir`."
     )
-    gender: Literal["M", "F"] | None = None
+    gender: Gender | None = None
     birth_date: Annotated[str, Field(json_schema_extra={"format": "date"})] | None = Field(
         default=None, description="YYYY-MM-DD, a real date, not in the future."
     )
-    birth_order: (
-        Annotated[int, Field(ge=1, le=9)]
-        | Annotated[str, Field(json_schema_extra={"enum": list("123456789")})]
-        | None
-    ) = Field(
+    birth_order: Annotated[int, Field(ge=1, le=9)] | BirthOrderText | None = Field(
         default=None,
         description='1-9. The strings "1"-"9" are accepted with a warning (an error when '
         "OMNIDOC_STRICT=true).",
@@ -147,11 +187,7 @@ class DraftCreate(BaseModel):
         default=None, description="Absent from the practitioner directory: a warning."
     )
     text: str | None = _text(20_000, "The request text.")
-    context: dict[str, Any] | None = Field(
-        default=None,
-        description="Any JSON object (≤ 16 KiB compact UTF-8), echoed verbatim "
-        "in every notification.",
-    )
+    context: Context | None = None
 
 
 class DraftCreated(BaseModel):
@@ -227,7 +263,7 @@ class DraftView(BaseModel):
     recipient_rpps: str | None
     patient: Patient | None
     text: str | None
-    context: dict[str, Any] | None
+    context: Context | None
     files: list[DraftFile]
     report_url: Url | None = Field(description="Set once `completed`.")
     billing: Billing | None = Field(description="Set once `completed`.")
@@ -244,7 +280,7 @@ class StatusChangedData(BaseModel):
     id: Uuid
     status: DraftStatus
     previous_status: DraftStatus
-    context: dict[str, Any] | None = Field(description="Exactly as sent at creation.")
+    context: Context | None = Field(description="Exactly as sent at creation.")
     report_url: Url | None
     billing: Billing | None
 
@@ -383,10 +419,13 @@ class FaultBody(BaseModel):
         extra="forbid",
         # No effect without a status or a delay: say so in the schema as the server does.
         json_schema_extra={
-            "anyOf": [
-                {"required": ["status"], "properties": {"status": {"type": "integer"}}},
-                {"required": ["delay_ms"], "properties": {"delay_ms": {"minimum": 1}}},
-            ]
+            "if": {
+                "anyOf": [
+                    {"not": {"required": ["status"]}},
+                    {"properties": {"status": {"type": "null"}}},
+                ]
+            },
+            "then": {"required": ["delay_ms"], "properties": {"delay_ms": {"minimum": 1}}},
         },
     )
 
@@ -398,10 +437,9 @@ class FaultBody(BaseModel):
         description="An interop path; `*` matches any characters, slashes included.",
         examples=["/api/interop/v1/drafts"],
     )
-    # Strict: "503" or true are not numbers here, as for every other field the sandbox checks.
-    status: int | None = Field(default=None, ge=400, le=599, strict=True)
-    delay_ms: int = Field(default=0, ge=0, le=30_000, strict=True)
-    times: int = Field(default=1, ge=1, le=10_000, strict=True)
+    status: FaultStatus | None = None
+    delay_ms: DelayMs = 0
+    times: Times = 1
 
     @model_validator(mode="after")
     def _has_effect(self) -> FaultBody:

@@ -23,7 +23,7 @@ from app import reports, urls
 from app.db import read_session, write_session
 from app.fixtures import ApiKeyFixture
 from app.models import Draft, DraftStatus, WebhookEndpoint, utcnow
-from app.schemas import StatusChangedData, StatusChangedEvent, WebhookBody, WebhookConfig
+from app.schemas import Context, StatusChangedData, StatusChangedEvent, WebhookBody, WebhookConfig
 
 
 def status_event(*, draft: Draft, previous: DraftStatus, base_url: str) -> StatusChangedEvent:
@@ -36,7 +36,7 @@ def status_event(*, draft: Draft, previous: DraftStatus, base_url: str) -> Statu
             id=draft.id,
             status=DraftStatus(draft.status),
             previous_status=previous,
-            context=json.loads(draft.context_json) if draft.context_json else None,
+            context=Context(json.loads(draft.context_json)) if draft.context_json else None,
             report_url=urls.report_url(base_url, draft.id) if completed else None,
             billing=reports.billing_for(draft) if completed else None,
         ),

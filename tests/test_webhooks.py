@@ -301,6 +301,7 @@ def test_set_endpoint_overrides_the_fixture(engine: Engine) -> None:
         ({"url": "http://x.test/h", "extra": 1}, "extra"),
         ({"url": "http:// x.test/"}, "url"),
         ({"url": "http://"}, "url"),
+        ({"url": "http://[::::]/h"}, "url"),
     ],
 )
 def test_webhook_body_rejects_bad_input(body: object, field: str) -> None:

@@ -28,11 +28,12 @@ from app.errors import (
 from app.openapi import (
     ATTACH_BODY,
     CREATE_BODY,
+    DRAFT_LINKS,
     OMNIDOC,
     SANDBOX,
     binary,
     problems,
-    warned_success,
+    success,
 )
 from app.routes.common import apply_report
 from app.schemas import AttachedFile, DraftCreated, DraftView, FilesAttached
@@ -47,7 +48,9 @@ pull_router = APIRouter(prefix=urls.INTEROP_PREFIX, tags=[SANDBOX])
     "/drafts",
     response_model=DraftCreated,
     responses={
-        **warned_success("The draft, `temporary`; warnings in the header."),
+        **success(
+            "The draft, `temporary`; warnings in the header.", warned=True, links=DRAFT_LINKS
+        ),
         **problems(
             InvalidJson,
             Unauthorized,
@@ -99,17 +102,28 @@ def get_draft(
 @router.post(
     "/drafts/{draft_id}/files/",
     response_model=FilesAttached,
-    responses=problems(
-        InvalidMultipart,
-        Unauthorized,
-        DraftNotFound,
-        DraftLocked,
-        FileTooLarge,
-        UnsupportedMediaType,
-        ValidationFailed,
-        StorageFailed,
-        faults=True,
-    ),
+    responses={
+        **success(
+            "The files stored, in the order sent.",
+            links={
+                "downloadFile": {
+                    "draft_id": "$request.path.draft_id",
+                    "file_id": "$response.body#/files/0/id",
+                }
+            },
+        ),
+        **problems(
+            InvalidMultipart,
+            Unauthorized,
+            DraftNotFound,
+            DraftLocked,
+            FileTooLarge,
+            UnsupportedMediaType,
+            ValidationFailed,
+            StorageFailed,
+            faults=True,
+        ),
+    },
     openapi_extra=ATTACH_BODY,
 )
 @router.post("/drafts/{draft_id}/files", response_model=FilesAttached, include_in_schema=False)

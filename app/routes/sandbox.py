@@ -30,7 +30,7 @@ from app.errors import (
     ValidationFailed,
 )
 from app.longpoll import After, Wait, listing
-from app.openapi import SANDBOX, problems, warned_success
+from app.openapi import SANDBOX, problems, success
 from app.routes.common import apply_report
 from app.schemas import (
     CompleteBody,
@@ -76,7 +76,9 @@ async def visit_draft(
     "/drafts/{draft_id}/publish",
     response_model=DraftView,
     responses={
-        **warned_success("The draft, `in_progress`; warnings on the given RPPS in the header."),
+        **success(
+            "The draft, `in_progress`; warnings on the given RPPS in the header.", warned=True
+        ),
         **problems(
             *_BODY_ERRORS,
             Unauthorized,
@@ -183,7 +185,13 @@ async def get_webhook(api_key: CurrentKey, engine: EngineDep) -> WebhookConfig:
 @router.get(
     "/webhooks/deliveries",
     response_model=DeliveryList,
-    responses=problems(Unauthorized, ValidationFailed),
+    responses={
+        **success(
+            "The deliveries, newest first.",
+            links={"redeliver": {"delivery_id": "$response.body#/items/0/id"}},
+        ),
+        **problems(Unauthorized, ValidationFailed),
+    },
 )
 async def list_deliveries(
     request: Request,
@@ -222,7 +230,10 @@ async def redeliver(delivery_id: DeliveryId, api_key: CurrentKey, engine: Engine
         "requestBody": {
             "required": False,
             "description": "Anything: the body is kept as text, or base64 when binary.",
-            "content": {"*/*": {"schema": {}}},
+            "content": {
+                "application/json": {"schema": {}},
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            },
         },
     },
 )
