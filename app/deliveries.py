@@ -11,7 +11,8 @@ from app.db import read_session
 from app.fixtures import ApiKeyFixture
 from app.longpoll import newer_than
 from app.models import EventStatus, WebhookAttempt, WebhookEvent
-from app.schemas import Delivery, DeliveryAttempt, StatusChangedEvent
+from app.sandbox_schemas import Delivery, DeliveryAttempt
+from app.schemas import StatusChangedEvent
 from app.webhooks import effective_endpoint
 
 PAGE = 100

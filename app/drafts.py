@@ -147,8 +147,7 @@ def draft_view(session: Session, *, draft: Draft, base_url: str) -> DraftView:
         cancelled_at=draft.cancelled_at,
         author_rpps=draft.author_rpps,
         recipient_rpps=draft.recipient_rpps,
-        # Stored as sent and checked at creation: echoed without validating it again.
-        patient=Patient.model_construct(**draft.patient) if draft.patient is not None else None,
+        patient=Patient.model_validate(draft.patient) if draft.patient is not None else None,
         text=draft.text,
         context=Context(json.loads(draft.context_json)) if draft.context_json else None,
         files=[

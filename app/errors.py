@@ -6,7 +6,6 @@ Each ApiError subclass carries its code, status, title and explanation (README,
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -363,25 +362,3 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_exception_handler)
     app.add_exception_handler(RequestValidationError, _request_validation_handler)
     app.add_exception_handler(Exception, _unhandled_handler)
-
-
-def json_dumps_ascii(value: object) -> str:
-    return json.dumps(value, ensure_ascii=True, separators=(",", ":"))
-
-
-def warnings_header(warnings: Iterable[FieldIssue], limit: int = 4096) -> str:
-    """ASCII JSON list of {field, code}, cut to `limit` bytes with a final truncated marker."""
-    items = [{"field": w.field, "code": w.code} for w in warnings]
-    value = json_dumps_ascii(items)
-    if len(value) <= limit:
-        return value
-    marker = json_dumps_ascii({"code": "truncated"})
-    kept: list[str] = []
-    size = 2 + len(marker)  # the brackets and the marker
-    for item in items:
-        encoded = json_dumps_ascii(item)
-        if size + len(encoded) + 1 > limit:
-            break
-        kept.append(encoded)
-        size += len(encoded) + 1
-    return "[" + ",".join([*kept, marker]) + "]"

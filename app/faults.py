@@ -17,7 +17,7 @@ from app.db import read_session, write_session
 from app.deps import bearer_key
 from app.errors import InjectedFault, problem_issues, problem_response
 from app.models import FaultRule
-from app.schemas import Fault, FaultBody
+from app.sandbox_schemas import Fault, FaultBody
 
 logger = logging.getLogger("omnidoc_sandbox")
 

@@ -14,7 +14,7 @@ from app.db import read_session, write_session
 from app.errors import FieldIssue, ValidationFailed
 from app.longpoll import newer_than
 from app.models import InboxItem
-from app.schemas import InboxRequest
+from app.sandbox_schemas import InboxRequest
 
 NAME_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
 NAME_RE = re.compile(NAME_PATTERN)

@@ -21,7 +21,7 @@ from app.deps import bearer_key
 from app.errors import FieldIssue
 from app.longpoll import newer_than
 from app.models import JournalEntry, utcnow
-from app.schemas import RequestEntry
+from app.sandbox_schemas import RequestEntry
 
 logger = logging.getLogger("omnidoc_sandbox")
 

@@ -1,4 +1,4 @@
-"""Tables, wire schemas and statuses."""
+"""Tables and statuses; the wire models are in app/schemas.py."""
 
 from __future__ import annotations
 
@@ -157,39 +157,6 @@ class WebhookAttempt(SQLModel, table=True):
     response_body: str | None = Field(default=None, sa_column=Column(Text))
 
 
-class PatientIn(SQLModel):
-    """Patient fields of the Omnidoc document (documentation schema; rules live in validation)."""
-
-    first_name: str | None = None
-    last_name: str | None = None
-    birth_name: str | None = None
-    birth_place: str | None = Field(default=None, description="INSEE code, e.g. 59158")
-    nir: str | None = Field(default=None, description="15 characters, insured person")
-    nir_cert: str | None = Field(default=None, description="15 characters, the patient")
-    gender: str | None = Field(default=None, description="M or F")
-    birth_date: str | None = Field(default=None, description="YYYY-MM-DD")
-    birth_order: int | None = Field(default=None, ge=1, le=9)
-    regime: str | None = Field(default=None, description="2 digits")
-    centre: str | None = Field(default=None, description="4 digits")
-    caisse: str | None = Field(default=None, description="3 digits")
-    gestion: str | None = Field(default=None, description="2 digits")
-    address: str | None = None
-    phone: str | None = Field(default=None, description="10 digits, e.g. 0612345678")
-    email: str | None = None
-
-
-class DraftCreate(SQLModel):
-    """Body of POST /api/interop/v1/drafts; every field is optional, `{}` is valid."""
-
-    patient: PatientIn | None = None
-    author_rpps: str | None = Field(default=None, description="11 digits, in the directory")
-    recipient_rpps: str | None = Field(default=None, description="11 digits")
-    text: str | None = None
-    context: dict[str, Any] | None = Field(
-        default=None, description="Any JSON object (≤ 16 KiB), echoed in every notification"
-    )
-
-
 class InboxItem(SQLModel, table=True):
     """One request received by the built-in webhook receiver `/_sandbox/inbox/{name}`."""
 
@@ -208,7 +175,7 @@ class InboxItem(SQLModel, table=True):
 
 
 class JournalEntry(SQLModel, table=True):
-    """One journaled call of a key (SPEC §6): what happened, never the bodies."""
+    """One journaled call of a key (README, "Request journal"): what happened, never bodies."""
 
     __tablename__ = "journal_entry"
     __table_args__ = (Index("ix_journal_entry_owner_seq", "owner_key", "seq"),)

@@ -271,7 +271,8 @@ def _add_model(components: dict[str, Any], model: type[Any], mode: JsonSchemaMod
 
 def _drop_default_validation_errors(document: dict[str, Any]) -> None:
     """FastAPI documents a 422 on every operation with parameters; ours say where it is real."""
-    for path in document.get("paths", {}).values():
+    paths = [*document.get("paths", {}).values(), *document.get("webhooks", {}).values()]
+    for path in paths:
         for operation in path.values():
             responses = operation.get("responses", {})
             content = responses.get("422", {}).get("content", {})

@@ -10,7 +10,7 @@ from app import autopilot, outbox
 from app.config import Settings
 from app.db import write_session
 from app.models import Draft, FaultRule, JournalEntry, StoredFile
-from app.schemas import ResetCounts
+from app.sandbox_schemas import ResetCounts
 
 
 def reset_vendor(engine: Engine, *, settings: Settings, owner_key: str) -> ResetCounts:

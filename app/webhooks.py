@@ -23,7 +23,8 @@ from app import reports, urls
 from app.db import read_session, write_session
 from app.fixtures import ApiKeyFixture
 from app.models import Draft, DraftStatus, WebhookEndpoint, utcnow
-from app.schemas import Context, StatusChangedData, StatusChangedEvent, WebhookBody, WebhookConfig
+from app.sandbox_schemas import WebhookBody, WebhookConfig
+from app.schemas import Context, StatusChangedData, StatusChangedEvent
 
 
 def status_event(*, draft: Draft, previous: DraftStatus, base_url: str) -> StatusChangedEvent:

@@ -1,4 +1,4 @@
-"""POST/GET/DELETE /_sandbox/faults and their effect on the key's interop calls (SPEC §6)."""
+"""/_sandbox/faults and their effect on the key's interop calls (README, "Fault injection")."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from app import faults
-from app.schemas import FaultBody
+from app.sandbox_schemas import FaultBody
 from tests.helpers import KEY_B, assert_problem, auth, create_draft
 
 URL = "/_sandbox/faults"

@@ -9,8 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.config import Settings
-from app.errors import FieldIssue, warnings_header
+from app.errors import FieldIssue
 from app.main import create_app
+from app.routes.common import warnings_header
 from tests.helpers import AUTHOR, KEY_B, auth, create_draft, wait_ready
 
 DOC_CURL_BODY = {

@@ -1,4 +1,4 @@
-"""GET /_sandbox/requests: the key's journal of interop and helper calls (SPEC §6)."""
+"""GET /_sandbox/requests: the key's journal of calls (README, "Request journal")."""
 
 from __future__ import annotations
 

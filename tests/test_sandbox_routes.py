@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -67,6 +68,48 @@ def test_publish_draft_with_the_author_in_the_body(client: TestClient) -> None:
     _drive(client, draft_id, "visit")
     response = _step(client, draft_id, "publish", json={"author_rpps": AUTHOR})
     assert response.json()["author_rpps"] == AUTHOR
+
+
+def test_publish_draft_with_the_recipient_in_the_body(client: TestClient) -> None:
+    draft_id = create_draft(client, {"author_rpps": AUTHOR})
+    _drive(client, draft_id, "visit")
+    response = _step(client, draft_id, "publish", json={"recipient_rpps": RECIPIENT})
+    assert response.status_code == 200, response.text
+    assert response.json()["recipient_rpps"] == RECIPIENT
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "code"),
+    [
+        ({"author_rpps": "10000000008"}, "author_rpps", "unknown_author_rpps"),
+        ({"author_rpps": "123"}, "author_rpps", "rpps_format"),
+        ({"recipient_rpps": 10001234565}, "recipient_rpps", "not_a_string"),
+        ({"recipient": RECIPIENT}, "recipient", "unknown_field"),
+    ],
+)
+def test_publish_draft_checks_the_body_as_at_creation(
+    client: TestClient, body: dict[str, object], field: str, code: str
+) -> None:
+    draft_id = create_draft(client, {"recipient_rpps": RECIPIENT})
+    _drive(client, draft_id, "visit")
+    problem = assert_problem(
+        _step(client, draft_id, "publish", json=body), 422, "validation_failed"
+    )
+    assert [(e["field"], e["code"]) for e in problem["errors"]] == [(field, code)]
+    assert client.get(f"/api/interop/v1/drafts/{draft_id}", headers=auth()).json()["status"] == (
+        "draft"
+    )
+
+
+def test_publish_draft_warns_about_the_bodys_rpps(client: TestClient) -> None:
+    draft_id = create_draft(client, {"author_rpps": AUTHOR})
+    _drive(client, draft_id, "visit")
+    response = _step(client, draft_id, "publish", json={"recipient_rpps": "10000000000"})
+    assert response.status_code == 200
+    warnings = json.loads(response.headers["omnidoc-sandbox-warnings"])
+    assert {"field": "recipient_rpps", "code": "rpps_luhn"} in warnings
+    [entry, *_] = client.get("/_sandbox/requests", headers=auth()).json()["items"]
+    assert {w["code"] for w in entry["warnings"]} == {"rpps_luhn", "unknown_recipient_rpps"}
 
 
 def test_publish_draft_body_must_be_an_object(client: TestClient) -> None:

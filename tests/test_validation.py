@@ -1,4 +1,4 @@
-"""The SPEC §2 field rules: each rule passes and fails, all at once, strict and not."""
+"""The field rules (README, "Validation"): each passes and fails, all at once, strict or not."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ from app.delivery import NO_ENDPOINT, DeliveryWorker
 from app.errors import DeliveryNotFound, ValidationFailed
 from app.fixtures import ApiKeyFixture, Fixtures
 from app.models import Draft, DraftStatus, WebhookAttempt, WebhookEndpoint, WebhookEvent
-from app.schemas import WebhookBody
+from app.sandbox_schemas import WebhookBody
 from tests.helpers import AUTHOR, RECIPIENT
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"

@@ -1,11 +1,15 @@
-"""What several routers do the same way: hand a validation report to the caller."""
+"""What several routers do the same way: hand a validation report to the caller, its
+warnings in the `Omnidoc-Sandbox-Warnings` header (README, "Validation")."""
 
 from __future__ import annotations
+
+import json
+from collections.abc import Iterable
 
 from fastapi import Request, Response
 
 from app import callnotes
-from app.errors import ValidationFailed, warnings_header
+from app.errors import FieldIssue, ValidationFailed
 from app.openapi import WARNINGS_HEADER
 from app.validation import ValidationReport
 
@@ -22,3 +26,25 @@ def apply_report(request: Request, response: Response, report: ValidationReport)
             headers=headers,
         )
     response.headers.update(headers)
+
+
+def json_dumps_ascii(value: object) -> str:
+    return json.dumps(value, ensure_ascii=True, separators=(",", ":"))
+
+
+def warnings_header(warnings: Iterable[FieldIssue], limit: int = 4096) -> str:
+    """ASCII JSON list of {field, code}, cut to `limit` bytes with a final truncated marker."""
+    items = [{"field": w.field, "code": w.code} for w in warnings]
+    value = json_dumps_ascii(items)
+    if len(value) <= limit:
+        return value
+    marker = json_dumps_ascii({"code": "truncated"})
+    kept: list[str] = []
+    size = 2 + len(marker)  # the brackets and the marker
+    for item in items:
+        encoded = json_dumps_ascii(item)
+        if size + len(encoded) + 1 > limit:
+            break
+        kept.append(encoded)
+        size += len(encoded) + 1
+    return "[" + ",".join([*kept, marker]) + "]"

@@ -17,7 +17,7 @@ from app.errors import (
 )
 from app.longpoll import After, Wait, listing
 from app.openapi import SANDBOX, problems
-from app.schemas import Fault, FaultBody, FaultList, FaultsDeleted, RequestList
+from app.sandbox_schemas import Fault, FaultBody, FaultList, FaultsDeleted, RequestList
 
 router = APIRouter(prefix=urls.SANDBOX_PREFIX, tags=[SANDBOX], route_class=JsonBodyRoute)
 

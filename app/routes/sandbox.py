@@ -32,11 +32,10 @@ from app.errors import (
 from app.longpoll import After, Wait, listing
 from app.openapi import SANDBOX, problems, success
 from app.routes.common import apply_report
-from app.schemas import (
+from app.sandbox_schemas import (
     CompleteBody,
     Delivery,
     DeliveryList,
-    DraftView,
     InboxList,
     InboxRecorded,
     PublishBody,
@@ -44,6 +43,7 @@ from app.schemas import (
     WebhookBody,
     WebhookConfig,
 )
+from app.schemas import DraftView
 from app.validation import validate_practitioners
 
 router = APIRouter(prefix=urls.SANDBOX_PREFIX, tags=[SANDBOX], route_class=JsonBodyRoute)

@@ -1,0 +1,248 @@
+"""Wire models of the sandbox's own endpoints (`/_sandbox`, README "Calls, with curl and
+Python"): the helpers' bodies, webhook registration and deliveries, the request journal,
+fault rules, the inbox. Shared types and the draft models are in app.schemas."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from app.errors import FieldIssue
+from app.models import EventStatus
+from app.schemas import Rpps, StatusChangedEvent, Timestamp, Uuid
+
+FAULT_PATH_PATTERN = r"^/api/interop/v1/[A-Za-z0-9._~%/*{}-]*$"
+# http(s), a host (a name, an IPv4 address or [::1]), a port up to 65535, then printable
+# ASCII: what the delivery worker can send to, and no more.
+WEBHOOK_URL_PATTERN = (
+    r"^https?://(?:[A-Za-z0-9._~!$&'()*+,;=%-]+@)?(?:\[::1\]|[A-Za-z0-9._~%-]+)"
+    r"(?::(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?"
+    r"(?:[/?#][!-~]*)?$"
+)
+# Standard Webhooks: whsec_ and non-empty, well-padded base64.
+_B64 = "[A-Za-z0-9+/]"
+WEBHOOK_SECRET_PATTERN = rf"^whsec_(?:{_B64}{{4}})*(?:{_B64}{{4}}|{_B64}{{3}}=|{_B64}{{2}}==)$"
+REPORT_TEXT_MAX_CHARS = 20_000
+
+
+def _json_integer(value: object) -> object:
+    # A JSON integer, as JSON Schema counts them (3 and 3.0), never "3" or true.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool | str):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
+# The bounds go inside, before the validator, so the schema says minimum/maximum.
+FaultStatus = Annotated[int, Field(ge=400, le=599, strict=True), BeforeValidator(_json_integer)]
+DelayMs = Annotated[int, Field(ge=0, le=30_000, strict=True), BeforeValidator(_json_integer)]
+Times = Annotated[int, Field(ge=1, le=10_000, strict=True), BeforeValidator(_json_integer)]
+
+
+# --- Notifications ---------------------------------------------------------------------
+
+
+class DeliveryAttempt(BaseModel):
+    at: Timestamp
+    status_code: int | None
+    duration_ms: float
+    error: str | None
+    response_body: str | None = Field(description="The first 1 KiB of the answer.")
+
+
+class Delivery(BaseModel):
+    """One notification and every attempt to deliver it (same `webhook_id` on each)."""
+
+    id: Uuid
+    webhook_id: str
+    draft_id: Uuid
+    status: EventStatus
+    url: str | None
+    payload: StatusChangedEvent
+    created_at: Timestamp
+    next_attempt_at: Timestamp | None
+    attempts: list[DeliveryAttempt]
+
+
+class DeliveryList(BaseModel):
+    items: list[Delivery]
+
+
+class WebhookBody(BaseModel):
+    """Where the key's notifications go; a secret is generated when none is given."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(
+        max_length=2000, pattern=WEBHOOK_URL_PATTERN, examples=["http://127.0.0.1:9000/hook"]
+    )
+    secret: str | None = Field(default=None, max_length=200, pattern=WEBHOOK_SECRET_PATTERN)
+
+
+class WebhookConfig(BaseModel):
+    """The key's webhook endpoint and secret; nulls when none is configured."""
+
+    url: str | None
+    secret: str | None
+
+
+# --- Test helpers ---------------------------------------------------------------------
+
+
+class PublishBody(BaseModel):
+    """Practitioners to use when the draft has none, checked as at creation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    author_rpps: Rpps | None = Field(default=None, description="In the practitioner directory.")
+    recipient_rpps: Rpps | None = None
+
+
+def _storable(value: str) -> str:
+    # NUL and lone surrogates parse from JSON but cannot be stored as UTF-8 or PostgreSQL text.
+    if any(ch == "\x00" or "\ud800" <= ch <= "\udfff" for ch in value):
+        raise PydanticCustomError(
+            "invalid_character", "The text holds a NUL character or a lone surrogate."
+        )
+    return value
+
+
+class CompleteBody(BaseModel):
+    """The expert's answer; a default text is used when none is given."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    report_text: Annotated[str, AfterValidator(_storable)] | None = Field(
+        default=None, max_length=REPORT_TEXT_MAX_CHARS
+    )
+
+
+class ResetCounts(BaseModel):
+    drafts: int
+    files: int
+    deliveries: int
+    journal: int
+    faults: int
+
+
+class VendorReset(BaseModel):
+    deleted: ResetCounts
+
+
+# --- Request journal and faults --------------------------------------------------------
+
+
+class RequestEntry(BaseModel):
+    """One journaled call: what happened and every error and warning, never the bodies."""
+
+    id: Uuid
+    time: Timestamp
+    method: str
+    path: str
+    status: int
+    draft_id: str | None
+    duration_ms: float
+    errors: list[FieldIssue]
+    warnings: list[FieldIssue]
+
+
+class RequestList(BaseModel):
+    items: list[RequestEntry]
+
+
+class FaultMethod(StrEnum):
+    ANY = "*"
+    GET = "GET"
+    HEAD = "HEAD"
+    POST = "POST"
+    PUT = "PUT"
+    PATCH = "PATCH"
+    DELETE = "DELETE"
+    OPTIONS = "OPTIONS"
+
+
+class FaultBody(BaseModel):
+    """The key's next `times` matching interop calls answer `status`, or wait first."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        # No effect without a status or a delay: say so in the schema as the server does.
+        json_schema_extra={
+            "if": {
+                "anyOf": [
+                    {"not": {"required": ["status"]}},
+                    {"properties": {"status": {"type": "null"}}},
+                ]
+            },
+            "then": {"required": ["delay_ms"], "properties": {"delay_ms": {"minimum": 1}}},
+        },
+    )
+
+    method: FaultMethod = FaultMethod.ANY
+    path: str = Field(
+        default="/api/interop/v1/*",
+        max_length=2000,
+        pattern=FAULT_PATH_PATTERN,
+        description="An interop path; `*` matches any characters, slashes included.",
+        examples=["/api/interop/v1/drafts"],
+    )
+    status: FaultStatus | None = None
+    delay_ms: DelayMs = 0
+    times: Times = 1
+
+    @model_validator(mode="after")
+    def _has_effect(self) -> FaultBody:
+        if self.status is None and not self.delay_ms:
+            raise PydanticCustomError(
+                "no_effect", "Give a status (400-599), a delay_ms (> 0), or both."
+            )
+        return self
+
+
+class Fault(BaseModel):
+    """A fault rule, with the uses it has `remaining`."""
+
+    id: Uuid
+    method: FaultMethod
+    path: str
+    status: int | None
+    delay_ms: int
+    times: int
+    remaining: int
+    created_at: Timestamp
+
+
+class FaultList(BaseModel):
+    items: list[Fault]
+
+
+class FaultsDeleted(BaseModel):
+    deleted: int
+
+
+# --- Inbox ---------------------------------------------------------------------------
+
+
+class InboxRequest(BaseModel):
+    """One request the built-in receiver recorded; binary bodies are base64."""
+
+    id: Uuid
+    name: str
+    received_at: Timestamp
+    method: str
+    headers: dict[str, str]
+    body: str
+    body_encoding: Literal["utf-8", "base64"]
+    size: int
+
+
+class InboxList(BaseModel):
+    items: list[InboxRequest]
+
+
+class InboxRecorded(BaseModel):
+    id: Uuid
