@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from app import urls
 from app.errors import FieldIssue
 from app.models import EventStatus
 from app.schemas import Rpps, StatusChangedEvent, Timestamp, Uuid
@@ -184,7 +185,7 @@ class FaultBody(BaseModel):
 
     method: FaultMethod = FaultMethod.ANY
     path: str = Field(
-        default="/api/interop/v1/*",
+        default=f"{urls.INTEROP_PREFIX}/*",
         max_length=2000,
         pattern=FAULT_PATH_PATTERN,
         description="An interop path; `*` matches any characters, slashes included.",
