@@ -1,4 +1,4 @@
-"""The URL method ("Méthode n°1 : URL"): parse a prefill fragment and lint it with SPEC §2's rules.
+"""The URL method ("Méthode n°1 : URL"): parse a prefill fragment, lint it with the API's rules.
 
 One module for the `/interop/drafts/new` page (its lint endpoint and its form) and for
 `omnidoc-sandbox check-url`, so the browser and the command decode and judge alike.
@@ -28,7 +28,7 @@ PARAMETERS: dict[str, str] = {
     "recipient_rpps": "recipient_rpps",
     "text": "text",
 }
-# The document writes the address's line breaks as a literal backslash-n (SPEC §4).
+# The document writes the address's line breaks as a literal backslash-n (README, "Pages").
 BACKSLASH_N_BREAKS = frozenset({"patient_address"})
 MAX_PARAMETERS = 200
 _MAX_NAME_SHOWN = 100

@@ -85,7 +85,7 @@ def save_fields(
     values: dict[str, str],
     is_known_practitioner: Callable[[str], bool],
 ) -> prefill.LintReport:
-    """Replace the draft's fields with the form's, if the rules of SPEC §2 allow them.
+    """Replace the draft's fields with the form's, if the rules (README, "Validation") allow them.
 
     Only a `draft` is corrected: once published, the request is the recipient's to answer.
     Raises ValidationFailed (field errors named as the form's fields) and saves nothing

@@ -247,3 +247,39 @@ class InboxList(BaseModel):
 
 class InboxRecorded(BaseModel):
     id: Uuid
+
+
+# --- The URL method's lint (the pages' JSON endpoint) -----------------------------------
+
+
+class LintRequest(BaseModel):
+    """Either the raw fragment (what follows `#`) or form values keyed by parameter name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    fragment: str | None = None
+    values: dict[str, str] | None = None
+
+
+class LintIssue(BaseModel):
+    code: str
+    message: str
+    message_fr: str
+
+
+class LintParameter(BaseModel):
+    name: str
+    value: str
+    field: str | None
+    verdict: Literal["ok", "warning", "error", "unknown"]
+    issues: list[LintIssue]
+
+
+class LintResult(BaseModel):
+    """Each parameter with its verdict, and the decoded values of the recognised ones."""
+
+    ok: bool
+    errors: int
+    warnings: int
+    parameters: list[LintParameter]
+    values: dict[str, str]

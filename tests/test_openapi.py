@@ -40,6 +40,7 @@ OPERATION_IDS = {
     "listInbox",
     "healthz",
     "readyz",
+    "lintPrefill",
 }
 
 

@@ -1,4 +1,4 @@
-"""The redirect_url `/interop/drafts/{id}`: visit, sign in, review, publish, answer (SPEC §4)."""
+"""The redirect_url `/interop/drafts/{id}`: visit, sign in, review, publish, answer (README)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from app.deps import BaseUrlDep, EngineDep, RuntimeDep
 from app.errors import ApiError, DraftIncomplete, DraftNotFound, FieldIssue, ValidationFailed
 from app.models import Draft, DraftStatus
 from app.runtime import Runtime
-from app.schemas import CompleteBody
+from app.sandbox_schemas import CompleteBody
 
 router = APIRouter(include_in_schema=False)
 

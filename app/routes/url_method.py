@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
-from pydantic import BaseModel, ConfigDict
 
 from app import labels_fr, prefill, review, web
 from app.bodies import JsonBodyRoute
@@ -23,41 +22,9 @@ from app.errors import (
 )
 from app.openapi import SANDBOX, problems
 from app.prefill import LintReport
+from app.sandbox_schemas import LintIssue, LintParameter, LintRequest, LintResult
 
 router = APIRouter(route_class=JsonBodyRoute)
-
-
-class LintRequest(BaseModel):
-    """Either the raw fragment (what follows `#`) or form values keyed by parameter name."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    fragment: str | None = None
-    values: dict[str, str] | None = None
-
-
-class LintIssue(BaseModel):
-    code: str
-    message: str
-    message_fr: str
-
-
-class LintParameter(BaseModel):
-    name: str
-    value: str
-    field: str | None
-    verdict: Literal["ok", "warning", "error", "unknown"]
-    issues: list[LintIssue]
-
-
-class LintResult(BaseModel):
-    """Each parameter with its verdict, and the decoded values of the recognised ones."""
-
-    ok: bool
-    errors: int
-    warnings: int
-    parameters: list[LintParameter]
-    values: dict[str, str]
 
 
 def _lint_result(report: LintReport) -> LintResult:
