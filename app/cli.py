@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-import shutil
+import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -12,7 +12,7 @@ import uvicorn.config
 from sqlalchemy import make_url
 
 from app.config import Settings, get_settings
-from app.db import create_db_engine, create_schema, wipe_data
+from app.db import create_db_engine, create_schema
 from app.fixtures import FixtureError, Fixtures, load_fixtures
 
 if TYPE_CHECKING:
@@ -110,20 +110,26 @@ def reset(
     """Wipe the database and stored files, then check the fixtures again."""
     settings = get_settings()
     fixtures = _load_or_exit(settings)
-    if not yes:
+    if not yes and _stdin_is_terminal():  # scripts and CI have no one to answer
         typer.confirm(
             f"Delete every draft, file and delivery in {_safe_database_url(settings)}?", abort=True
         )
+    from app.resets import reset_all  # here, not at the top: see check_url
+
     engine = create_db_engine(settings)
-    create_schema(engine)
-    wipe_data(engine)
-    engine.dispose()
-    if settings.files_dir.exists():
-        shutil.rmtree(settings.files_dir)
+    try:
+        create_schema(engine)
+        reset_all(engine, settings=settings)
+    finally:
+        engine.dispose()
     typer.echo(
         f"reset done: database emptied, files removed; fixtures OK "
         f"({len(fixtures.api_keys)} keys, {len(fixtures.practitioners)} practitioners)"
     )
+
+
+def _stdin_is_terminal() -> bool:
+    return sys.stdin is not None and sys.stdin.isatty()
 
 
 _VALUE_WIDTH = 32

@@ -221,21 +221,34 @@ class Receiver:
 
 
 def open_locked(path: Path) -> BinaryIO:
+    """A new file, exclusively locked, that is still at `path` once the lock is held."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle = path.open("xb")
-    try_lock(handle)
-    return handle
+    while True:
+        handle = path.open("xb")
+        try_lock(handle, wait=True)
+        # A sweep (start-up, `reset`) may have locked and removed the new, still unlocked
+        # file between our open and our lock: writing to it would lose the upload.
+        if _still_at(handle, path):
+            return handle
+        handle.close()
 
 
-def try_lock(handle: BinaryIO) -> bool:
-    """An exclusive advisory lock, held while a file is written or committed; the startup
-    sweep skips locked files, so a second worker never deletes an upload in flight."""
+def _still_at(handle: BinaryIO, path: Path) -> bool:
+    try:
+        return os.path.samestat(os.fstat(handle.fileno()), os.stat(path))
+    except FileNotFoundError:
+        return False
+
+
+def try_lock(handle: BinaryIO, *, wait: bool = False) -> bool:
+    """An exclusive advisory lock, held while a file is written or committed; sweeps skip
+    or wait for locked files, so they never delete an upload in flight."""
     if sys.platform == "win32":  # pragma: no cover
         return True
     import fcntl
 
     try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
     except OSError:
         return False
     return True

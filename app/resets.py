@@ -1,14 +1,14 @@
-"""Vendor-scope reset: one key's data goes, its webhook registration stays (README,
-"Calls, with curl and Python")."""
+"""Resets: one key's data goes, its webhook registration stays (README, "Calls, with curl
+and Python"); or everything (`omnidoc-sandbox reset`)."""
 
 from __future__ import annotations
 
 from sqlalchemy import Engine, delete
 from sqlmodel import col, select
 
-from app import autopilot, outbox
+from app import autopilot, outbox, uploads
 from app.config import Settings
-from app.db import write_session
+from app.db import wipe_data, write_session
 from app.models import Draft, FaultRule, JournalEntry, StoredFile
 from app.sandbox_schemas import ResetCounts
 
@@ -41,3 +41,15 @@ def reset_vendor(engine: Engine, *, settings: Settings, owner_key: str) -> Reset
         journal=int(journal.rowcount),  # type: ignore[attr-defined]
         faults=int(faults.rowcount),  # type: ignore[attr-defined]
     )
+
+
+def reset_all(engine: Engine, *, settings: Settings) -> int:
+    """Delete every row in one transaction, then every stored file no row names.
+
+    Safe on a running server: rows go first, so no row is ever left without its file;
+    files go one by one through the upload sweep, never a whole directory, so an upload
+    still streaming is not cut and one that commits a new draft's file after the wipe
+    keeps it. Returns the number of files removed.
+    """
+    wipe_data(engine)
+    return uploads.sweep_orphans(engine, settings=settings)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 from collections.abc import AsyncIterator, Callable
 from functools import partial
 from pathlib import Path
@@ -189,10 +190,13 @@ def stored_file(
     return row, path
 
 
-def sweep_orphans(engine: Engine, *, settings: Settings) -> int:
-    """Delete what a crash left behind: temp files, and stored files with no row.
+def sweep_orphans(engine: Engine, *, settings: Settings, lock_wait: float = 10.0) -> int:
+    """Delete files no row names: temp files of dead uploads, stored files with no row.
 
-    Files still locked by a live upload (another worker) are skipped. Returns the count.
+    Safe while uploads run (start-up of a second worker, `omnidoc-sandbox reset`): files
+    are removed one by one, never a directory; a temp file a live upload holds is skipped
+    (that upload removes it itself); a stored file locked by an upload's commit is judged
+    once the commit ends, and kept if its row is there. Returns the count removed.
     """
     files_dir = settings.files_dir
     if not files_dir.is_dir():
@@ -201,12 +205,13 @@ def sweep_orphans(engine: Engine, *, settings: Settings) -> int:
     tmp_dir = files_dir / "tmp"
     if tmp_dir.is_dir():
         for path in tmp_dir.iterdir():
-            removed += path.is_file() and _remove_unless_locked(path, lambda: True)
+            removed += path.is_file() and _remove_if_orphan(path, lambda: True, lock_wait=0)
     with read_session(engine) as session:
         known = set(session.exec(select(StoredFile.storage_name)).all())
     for path in files_dir.iterdir():
         if path.is_file() and path.name not in known:
-            removed += _remove_unless_locked(path, partial(_is_orphan, engine, path.name))
+            still_orphan = partial(_is_orphan, engine, path.name)
+            removed += _remove_if_orphan(path, still_orphan, lock_wait=lock_wait)
     return removed
 
 
@@ -216,15 +221,20 @@ def _is_orphan(engine: Engine, storage_name: str) -> bool:
         return session.exec(query).first() is None
 
 
-def _remove_unless_locked(path: Path, still_orphan: Callable[[], bool]) -> bool:
+def _remove_if_orphan(path: Path, still_orphan: Callable[[], bool], *, lock_wait: float) -> bool:
     try:
         handle = path.open("rb")
     except OSError:
         return False
     with handle:
+        deadline = time.monotonic() + lock_wait
+        while not try_lock(handle):
+            if time.monotonic() >= deadline:
+                return False  # still busy: the next start-up sweep will judge it
+            time.sleep(0.01)
         # The uploader holds the lock until its commit ends, so a row check made while
         # we hold it is final.
-        if not try_lock(handle) or not still_orphan():
+        if not still_orphan():
             return False
         path.unlink(missing_ok=True)
         return True

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
+import app.cli
 from app import prefill
 from app.cli import cli
 from app.config import Settings, get_settings
@@ -61,7 +64,10 @@ def test_reset_refuses_broken_fixtures(
     assert str(broken) in result.output
 
 
-def test_reset_asks_before_deleting(cli_settings: Settings) -> None:
+def test_reset_asks_before_deleting(
+    cli_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(app.cli, "_stdin_is_terminal", lambda: True)
     result = runner.invoke(cli, ["reset"], input="n\n")
     assert result.exit_code == 1
     assert "Aborted" in result.output
@@ -138,3 +144,27 @@ def test_cli_module_stays_light_for_spawned_workers() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_reset_without_a_terminal_does_not_ask(cli_settings: Settings) -> None:
+    engine = create_db_engine(cli_settings)
+    create_schema(engine)
+    create_draft(engine, owner_key="sandbox-key-a", body={"text": "x"})
+    env = {"PATH": os.defpath, "OMNIDOC_DATA_DIR": str(cli_settings.data_dir)}
+    if cli_settings.database_url:
+        env["OMNIDOC_DATABASE_URL"] = cli_settings.database_url
+    no_terminal: list[dict[str, Any]] = [{"stdin": subprocess.DEVNULL}, {"input": ""}]  # a pipe
+    for stdin in no_terminal:
+        result = subprocess.run(
+            [console_script(), "reset"],
+            env=env,
+            **stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "reset done" in result.stdout
+    with read_session(engine) as session:
+        assert session.exec(select(Draft)).all() == []
+    engine.dispose()

@@ -432,6 +432,46 @@ def test_sweep_orphans_removes_leftovers_only(client: TestClient, settings: Sett
     assert stored_on_disk(settings) == sorted([*kept, busy])
 
 
+def test_sweep_orphans_waits_for_a_commit_in_flight(client: TestClient, settings: Settings) -> None:
+    import fcntl
+    import threading
+
+    draft_id = create_draft(client)
+    client.post(files_url(draft_id), files={"file": ("a.png", PNG, "image/png")}, headers=auth())
+    kept = stored_on_disk(settings)
+    # A stored file whose upload still holds its lock: its row is gone (a reset's wipe)
+    # and the uploader lets go a moment later.
+    committing = settings.files_dir / "fedcba9876543210fedcba9876543210"
+    handle = committing.open("xb")
+    fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+    releaser = threading.Timer(0.2, handle.close)
+    releaser.start()
+    removed = sweep_orphans(engine_of(client), settings=settings)
+    releaser.join()
+    assert removed == 1
+    assert stored_on_disk(settings) == kept
+
+
+def test_open_locked_survives_a_sweep_before_its_lock(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = settings.files_dir / "tmp" / "race.part"
+    real_lock = multipart_stream.try_lock
+    swept: list[bool] = []
+
+    def lock_after_a_sweep(handle: object, *, wait: bool = False) -> bool:
+        if not swept:  # a sweep takes and deletes the new file before our lock
+            swept.append(True)
+            target.unlink()
+        return real_lock(handle, wait=wait)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(multipart_stream, "try_lock", lock_after_a_sweep)
+    with multipart_stream.open_locked(target) as handle:
+        handle.write(b"kept")
+        handle.flush()
+        assert target.read_bytes() == b"kept"
+
+
 def test_sweep_runs_at_start(settings: Settings) -> None:
     stray = settings.files_dir / "tmp" / "crash.part"
     stray.parent.mkdir(parents=True)
