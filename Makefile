@@ -1,7 +1,10 @@
 # Two commands do everything on a fresh machine with python3 and make:
-#   make run    start the sandbox on http://127.0.0.1:8000 (SQLite in ./data)
+#   make run    start the sandbox on http://127.0.0.1:8000 (SQLite in ./data);
+#               `make run PORT=9000 HOST=0.0.0.0` listens elsewhere
 #   make test   lint, type-check and run the whole test suite (make test-fast: no e2e)
 VENV ?= .venv
+HOST = 127.0.0.1
+PORT = 8000
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.lock pyproject.toml | cksum | cut -d' ' -f1)
 
@@ -16,7 +19,7 @@ $(STAMP): requirements-dev.lock pyproject.toml
 	@rm -f $(VENV)/.installed-*; touch $@
 
 run: install
-	$(BIN)/omnidoc-sandbox serve
+	$(BIN)/omnidoc-sandbox serve --host $(HOST) --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check .

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import errno
+import socket
 import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -60,6 +62,29 @@ def _banner(settings: Settings, fixtures: Fixtures, host: str, port: int) -> str
     return "\n".join(lines)
 
 
+def _listen_problem(host: str, port: int) -> str | None:
+    """Why uvicorn could not listen on host:port (bound as asyncio will, then let go)."""
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror:
+        return f"cannot resolve --host {host!r}: give an IP address such as 127.0.0.1"
+    for family, kind, proto, _, address in addresses:
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                sock.bind(address)
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    return (
+                        f"port {port} on {host} is already in use (another sandbox?); "
+                        f"choose another: --port {port + 1}, or make run PORT={port + 1}"
+                    )
+                return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+    return None
+
+
 def _log_config(log_level: str, workers: int) -> dict[str, Any]:
     """uvicorn's logging plus the root logger (the app's own lines), set up in every worker.
 
@@ -90,6 +115,10 @@ def serve(
     """Run the sandbox HTTP server."""
     settings = get_settings()
     fixtures = _load_or_exit(settings)
+    problem = _listen_problem(host, port)
+    if problem:  # said before the banner, which would claim it listens
+        typer.secho(f"error: {problem}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1)
     typer.echo(_banner(settings, fixtures, host, port))
     uvicorn.run(
         "app.main:app",  # an import string: each worker process imports the app itself

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -128,3 +130,39 @@ def test_reset_on_a_running_server(sandbox: SandboxServer) -> None:
     assert httpx.get(f"{sandbox.base_url}/readyz").status_code == 200
     status, _ = _post_document_example(sandbox.base_url, "10002170750")
     assert status == 200
+
+
+def test_serve_on_a_busy_port_says_so(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [console_script(), "serve", "--port", str(port)],
+            env={"OMNIDOC_DATA_DIR": str(tmp_path / "d"), "PATH": os.defpath},
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert "listening on" not in result.stdout
+    assert f"port {port} on 127.0.0.1 is already in use" in result.stderr
+    assert f"--port {port + 1}" in result.stderr
+    assert f"make run PORT={port + 1}" in result.stderr
+    assert "Errno" not in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_make_run_passes_host_and_port() -> None:
+    make = shutil.which("make")
+    assert make, "make is one of the two set-up commands (README)"
+    result = subprocess.run(
+        [make, "-n", "run", "PORT=18300", "HOST=0.0.0.0"],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert "omnidoc-sandbox serve --host 0.0.0.0 --port 18300" in result.stdout
