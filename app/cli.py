@@ -128,6 +128,7 @@ def serve(
         log_level=log_level,
         log_config=_log_config(log_level, workers),
         access_log=False,  # app.main logs method, path, status and timing, never query strings
+        limit_concurrency=settings.max_connections,  # beyond it: 503, connections cannot pile up
         proxy_headers=True,
     )
 

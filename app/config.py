@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     webhook_retry_schedule: str = "5,30,120,600,3600"
     webhook_timeout: float = Field(default=10.0, gt=0)
     journal_size: int = Field(default=1000, gt=0)
+    # Seconds a request body may stall (no byte arriving) before a 408; closes slowloris.
+    body_timeout: float = Field(default=30.0, gt=0)
+    # Open connections `serve` accepts; uvicorn answers 503 beyond (limit_concurrency).
+    max_connections: int = Field(default=500, gt=0)
 
     @field_validator("webhook_retry_schedule")
     @classmethod

@@ -176,6 +176,21 @@ class ReportNotReady(ApiError):
     explanation = "The report exists once the téléexpertise is `completed`."
 
 
+class BodyTimeout(ApiError):
+    code = "body_timeout"
+    status = 408
+    title = "Body timeout"
+    explanation = (
+        "The request body stopped arriving for longer than OMNIDOC_BODY_TIMEOUT seconds "
+        "(default 30); nothing was stored and the connection is closed. Send the whole "
+        "body at once, with a Content-Length that matches what you send."
+    )
+
+    def __init__(self, detail: str | None = None) -> None:
+        # The rest of the body may still come: the connection cannot carry another request.
+        super().__init__(detail, headers={"Connection": "close"})
+
+
 class BodyTooLarge(ApiError):
     code = "body_too_large"
     status = 413

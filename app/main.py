@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from app import autopilot, delivery, openapi, uploads, web
 from app.accesslog import AccessLogMiddleware
+from app.body_timeout import BodyTimeoutMiddleware
 from app.config import Settings, get_settings
 from app.db import create_db_engine, create_schema
 from app.errors import install_error_handlers
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(FaultMiddleware)
     app.add_middleware(JournalMiddleware)
     app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(BodyTimeoutMiddleware)  # outermost: every reader of the body is timed
     app.include_router(system.router)
     app.include_router(interop.router)
     app.include_router(interop.pull_router)
