@@ -102,6 +102,7 @@ def _log_config(log_level: str, workers: int) -> dict[str, Any]:
     config["root"] = {"handlers": ["sandbox"], "level": log_level.upper()}
     # python-multipart's parse warnings may quote bytes of an upload: keep them out.
     config["loggers"]["python_multipart"] = {"level": "ERROR"}
+    config["loggers"]["fpdf"] = {"level": "ERROR"}  # its warnings may quote report text
     return config
 
 

@@ -286,4 +286,4 @@ def read_report(
             f"The draft is '{draft.status}'; its report exists once it is 'completed'.",
             extra={"current_status": str(draft.status)},
         )
-    return draft, reports.render_report(draft, directory=directory)
+    return draft, reports.stored_report(engine, draft=draft, directory=directory)

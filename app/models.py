@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, Text, TypeDecorator
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Text, TypeDecorator
 from sqlmodel import Field, SQLModel
 
 
@@ -82,6 +82,16 @@ class StoredFile(SQLModel, table=True):
     size: int
     sha256: str = Field(max_length=64)
     storage_name: str = Field(max_length=80)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class RenderedReport(SQLModel, table=True):
+    """A completed draft's compte rendu PDF, drawn once on first request (`app.reports`)."""
+
+    __tablename__ = "rendered_report"
+
+    draft_id: str = Field(foreign_key="draft.id", ondelete="CASCADE", primary_key=True)
+    pdf: bytes = Field(sa_type=LargeBinary, nullable=False)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

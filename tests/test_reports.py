@@ -85,9 +85,25 @@ def test_render_report_survives_any_unicode(report_text: str) -> None:
     assert "SANDBOX" in text
 
 
-def test_render_report_maps_typography_to_latin1() -> None:
-    draft = _completed(report_text="“Avis” – 20 € l’œdème")
-    assert '"Avis" - 20 EUR l\'oedème' in _text(reports.render_report(draft, directory=DIRECTORY))
+@pytest.mark.parametrize(
+    "sent",
+    [
+        "“Avis” – 20 € l’œdème… Œuvre",  # typography French text uses
+        "Ελληνικά Кириллица Łódź ß ŷ",  # Greek, Cyrillic, Latin Extended
+        "dose ≤ 5 mg ± 10 % → 37,5 °C",  # symbols
+    ],
+)
+def test_render_report_keeps_unicode_as_sent(sent: str) -> None:
+    draft = _completed(report_text=sent, patient={**PATIENT, "last_name": sent[:20]})
+    text = _text(reports.render_report(draft, directory=DIRECTORY))
+    assert sent in text
+    assert f"{sent[:20]} Zoé" in text
+
+
+def test_render_report_marks_characters_without_a_glyph() -> None:
+    draft = _completed(report_text="Kanji 漢字, hangul 한")  # DejaVu Sans has no CJK
+    text = _text(reports.render_report(draft, directory=DIRECTORY))
+    assert "Kanji \ufffd\ufffd, hangul \ufffd" in text
 
 
 def test_billing_for_a_completed_draft() -> None:

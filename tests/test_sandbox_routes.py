@@ -14,8 +14,10 @@ import pypdf
 import pytest
 from fastapi.testclient import TestClient
 
+from app import reports
 from app.config import Settings
 from app.main import create_app
+from app.models import Draft
 from tests.helpers import AUTHOR, KEY_B, RECIPIENT, assert_problem, auth, create_draft, wait_ready
 from tests.receiver import Receiver
 
@@ -230,6 +232,33 @@ def test_get_report(client: TestClient) -> None:
     text = pypdf.PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
     assert "Avis rendu: RAS." in text
     assert "SANDBOX" in text
+
+
+def test_get_report_renders_once(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    renders: list[str] = []
+    render = reports.render_report
+
+    def counted(draft: Draft, **kw: Any) -> bytes:
+        renders.append(draft.id)
+        return render(draft, **kw)
+
+    monkeypatch.setattr(reports, "render_report", counted)
+    draft_id = create_draft(client, READY)
+    _drive(client, draft_id, "visit", "publish", "complete")
+    url = f"/api/interop/v1/drafts/{draft_id}/report"
+    first, second = (client.get(url, headers=auth()) for _ in range(2))
+    assert first.status_code == second.status_code == 200
+    assert first.content == second.content
+    assert renders == [draft_id]
+
+
+def test_reset_vendor_deletes_a_stored_report(client: TestClient) -> None:
+    draft_id = create_draft(client, READY)
+    _drive(client, draft_id, "visit", "publish", "complete")
+    url = f"/api/interop/v1/drafts/{draft_id}/report"
+    assert client.get(url, headers=auth()).status_code == 200
+    assert client.post("/_sandbox/reset", headers=auth()).json()["deleted"]["drafts"] == 1
+    assert_problem(client.get(url, headers=auth()), 404, "draft_not_found")
 
 
 def test_inbox_records_any_request(client: TestClient) -> None:
