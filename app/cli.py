@@ -131,6 +131,7 @@ def serve(
         access_log=False,  # app.main logs method, path, status and timing, never query strings
         limit_concurrency=settings.max_connections,  # beyond it: 503, connections cannot pile up
         proxy_headers=True,
+        ws="none",  # no WebSocket route: skip importing a WebSocket library at start
     )
 
 

@@ -13,9 +13,8 @@ import logging
 import time
 from collections.abc import Callable
 from contextlib import suppress
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import httpx
 from sqlalchemy import Engine
 
 from app import outbox
@@ -24,6 +23,9 @@ from app.fixtures import Fixtures
 from app.models import utcnow
 from app.outbox import Claimed, Outcome
 from app.webhooks import signed_headers
+
+if TYPE_CHECKING:
+    import httpx
 
 logger = logging.getLogger("omnidoc_sandbox.webhooks")
 T = TypeVar("T")
@@ -34,6 +36,8 @@ RESPONSE_BODY_MAX = 1024
 
 def new_client(settings: Settings, **kwargs: Any) -> httpx.AsyncClient:
     """The one outbound client: explicit timeouts, no redirects followed (3xx is a failure)."""
+    import httpx  # deferred to the first delivery: httpx and its TLS setup cost ~20 MB at start
+
     return httpx.AsyncClient(
         timeout=httpx.Timeout(settings.webhook_timeout), follow_redirects=False, **kwargs
     )
@@ -67,7 +71,7 @@ class DeliveryWorker:
         engine: Engine,
         settings: Settings,
         fixtures: Fixtures,
-        client: httpx.AsyncClient,
+        client: httpx.AsyncClient | None = None,
         poll_interval: float = 0.5,
         batch: int = 20,
     ) -> None:
@@ -154,6 +158,8 @@ class DeliveryWorker:
         at = utcnow()
         if claimed.endpoint is None:
             return Outcome(at, "", None, 0.0, NO_ENDPOINT, None)
+        import httpx  # imported by the client already; here for its exception classes
+
         url = claimed.endpoint.url
         started = time.perf_counter()
         status_code: int | None = None
@@ -180,6 +186,8 @@ class DeliveryWorker:
         return Outcome(at, url, status_code, duration, error, body)
 
     async def _post(self, url: str, payload: str, headers: dict[str, str]) -> tuple[int, str]:
+        if self.client is None:  # created on first use: most runs send no webhook at all
+            self.client = new_client(self.settings)
         kept = bytearray()
         async with self.client.stream(
             "POST", url, content=payload.encode(), headers=headers
@@ -196,6 +204,9 @@ async def run_worker(engine: Engine, *, settings: Settings, fixtures: Fixtures) 
     """Build the worker and its client for the lifespan; runs until cancelled."""
     # httpx logs every request URL at INFO; our own line (ids, status, timing) is enough.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    async with new_client(settings) as client:
-        worker = DeliveryWorker(engine=engine, settings=settings, fixtures=fixtures, client=client)
+    worker = DeliveryWorker(engine=engine, settings=settings, fixtures=fixtures)
+    try:
         await worker.run()
+    finally:
+        if worker.client is not None:
+            await worker.client.aclose()

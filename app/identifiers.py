@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-import phonenumbers
-
 NIR_LENGTH = 15
 RPPS_LENGTH = 11
 
@@ -145,6 +143,8 @@ def is_french_phone_format(value: str) -> bool:
 
 def french_phone_valid(phone: str) -> bool:
     """True when libphonenumber knows the number in France or an overseas region dialled alike."""
+    import phonenumbers  # deferred: only a body with a phone number needs libphonenumber
+
     for region in FRENCH_PHONE_REGIONS:
         try:
             number = phonenumbers.parse(phone, region)
