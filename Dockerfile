@@ -1,35 +1,56 @@
 # omnidoc-sandbox: the sandbox server, listening on 0.0.0.0:8000, data in /data.
 #   docker build -t omnidoc-sandbox .
 #   docker run --rm -p 127.0.0.1:8000:8000 -v omnidoc-data:/data omnidoc-sandbox
-# Any Python >= 3.11 slim image works as the base:
-#   docker build --build-arg PYTHON_IMAGE=python:3.11-slim -t omnidoc-sandbox .
+# Any Python >= 3.11 slim image works as the base (the default is python:3.11-slim):
+#   docker build --build-arg PYTHON_IMAGE=python:3.12-slim -t omnidoc-sandbox .
+# Two stages: the first installs and trims the virtual environment, the second copies
+# it onto a clean base, so no pip, setuptools or build tool reaches the image.
 # Classic-builder compatible on purpose: no syntax line, no BuildKit-only instructions.
-ARG PYTHON_IMAGE=python:3.12-slim
-FROM ${PYTHON_IMAGE}
+ARG PYTHON_IMAGE=python:3.11-slim
 
-ENV PYTHONUNBUFFERED=1 \
-    PYTHONDONTWRITEBYTECODE=1 \
-    PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    VIRTUAL_ENV=/opt/venv \
-    PATH=/opt/venv/bin:$PATH
+FROM ${PYTHON_IMAGE} AS build
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+# `strip` only, to drop the debug symbols of compiled extensions (uvloop: 13.6 -> 1.6 MB).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends binutils \
+ && rm -rf /var/lib/apt/lists/*
 
 # The pinned runtime dependencies, in a layer of their own: code changes reuse it.
-COPY requirements.lock /opt/omnidoc-sandbox/requirements.lock
-RUN python -m venv /opt/venv \
- && pip install -r /opt/omnidoc-sandbox/requirements.lock
+# The venv has no pip of its own: the base image's pip installs into it.
+COPY requirements.lock /tmp/requirements.lock
+RUN python -m venv --without-pip /opt/venv \
+ && python -m pip --python /opt/venv/bin/python install -r /tmp/requirements.lock \
+ && find /opt/venv -name '*.so' \( -name '*.cpython-*' -o -name '*.abi3.so' \) \
+      -exec strip --strip-unneeded {} + \
+ && /opt/venv/bin/python -c "import uvloop, httptools.parser.parser, pydantic_core, PIL._imaging, \
+yaml, psycopg, sqlalchemy.util._has_cython as sa, fontTools.misc.bezierTools as bt; \
+assert yaml.__with_libyaml__ and psycopg.pq.__impl__ == 'binary' and sa.HAS_CYEXTENSION; \
+assert bt.COMPILED, 'a stripped extension no longer loads'"
 
 # The package itself (non-editable, dependencies already there). app/fixtures is a
 # symlink to ../fixtures in the source tree; the wheel carries the real files.
 COPY pyproject.toml README.md /tmp/src/
 COPY fixtures /tmp/src/fixtures
 COPY app /tmp/src/app
-RUN pip install --no-deps /tmp/src \
- && rm -rf /tmp/src \
+RUN python -m pip --python /opt/venv/bin/python install --no-deps /tmp/src
+
+FROM ${PYTHON_IMAGE}
+
+ENV PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    VIRTUAL_ENV=/opt/venv \
+    PATH=/opt/venv/bin:$PATH
+
+COPY --from=build /opt/venv /opt/venv
+# The packaged fixtures at a fixed path, whatever the Python version.
+RUN mkdir -p /opt/omnidoc-sandbox \
  && ln -s "$(python -c 'import app.config as c; print(c.PACKAGED_FIXTURES.parent)')" \
       /opt/omnidoc-sandbox/fixtures \
  && test -f /opt/omnidoc-sandbox/fixtures/default.yaml \
  && test -f /opt/omnidoc-sandbox/fixtures/compose.yaml \
+ && python -c "import app.report_pdf as r; assert (r.FONTS_DIR / 'DejaVuSans.ttf').is_file()" \
  && omnidoc-sandbox --help >/dev/null
 
 # A non-root user owning the data dir; a new named volume inherits that ownership.

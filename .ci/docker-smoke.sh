@@ -198,7 +198,7 @@ compose_started=1
 PYTHON_IMAGE=$PYTHON_IMAGE SANDBOX_PORT=$COMPOSE_PORT docker compose up -d --build --wait --wait-timeout 120 >"$WORK/compose.log" 2>&1 \
   || { tail -20 "$WORK/compose.log" >&2; fail "docker compose up did not come up healthy"; }
 base=http://127.0.0.1:$COMPOSE_PORT
-stage="driving a draft to in_progress through compose and reading the built-in inbox"
+stage="driving a draft through compose: the built-in inbox, then the report"
 say "$stage"
 r=$(request POST "$base/api/interop/v1/drafts" -H "Authorization: Bearer sandbox-key-a" -H "Content-Type: application/json" \
   -d '{"author_rpps": "10002170750", "recipient_rpps": "10001234565", "context": {"id": "compose"}}')
@@ -219,6 +219,13 @@ assert event["data"]["id"] == sys.argv[1] and event["data"]["status"] == "in_pro
 assert event["data"]["context"] == {"id": "compose"}, event
 assert "webhook-signature" in items[0]["headers"], items[0]["headers"]
 ' "$draft_id" || fail "the compose default webhook did not deliver a signed notification to the inbox"
+# The report: fpdf2, fontTools and the packaged font must all be in the trimmed image.
+r=$(request POST "$base/_sandbox/drafts/$draft_id/complete" -H "Authorization: Bearer sandbox-key-a" \
+  -H "Content-Type: application/json" -d '{"report_text": "Avis : nævus bénin… œdème, 20 €."}')
+expect 200 "$r" "POST /_sandbox/drafts/{id}/complete"
+curl -sSf -H "Authorization: Bearer sandbox-key-a" -o "$WORK/report.pdf" "$base/api/interop/v1/drafts/$draft_id/report" \
+  || fail "downloading the report PDF"
+[ "$(head -c 5 "$WORK/report.pdf")" = "%PDF-" ] || fail "the report is not a PDF"
 
 # A scenario practitioner of the compose fixtures answers by itself: create, visit,
 # publish, and the completion notification reaches the inbox with its report, no
