@@ -12,6 +12,7 @@ from app import callnotes, drafts, uploads, urls
 from app.bodies import JsonBody
 from app.deps import BaseUrlDep, CurrentKey, DraftId, EngineDep, FileId, RuntimeDep
 from app.errors import (
+    BodyTimeout,
     BodyTooLarge,
     DraftLocked,
     DraftNotFound,
@@ -54,6 +55,7 @@ pull_router = APIRouter(prefix=urls.INTEROP_PREFIX, tags=[SANDBOX])
         **problems(
             InvalidJson,
             Unauthorized,
+            BodyTimeout,
             BodyTooLarge,
             UnsupportedMediaType,
             ValidationFailed,
@@ -117,6 +119,7 @@ def get_draft(
             Unauthorized,
             DraftNotFound,
             DraftLocked,
+            BodyTimeout,
             FileTooLarge,
             UnsupportedMediaType,
             ValidationFailed,
