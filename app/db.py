@@ -6,14 +6,17 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, event, text
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, create_engine
 
 from app.config import Settings
+
+T = TypeVar("T")
 
 # Execution option asking SQLite to take the write lock when the transaction begins.
 _IMMEDIATE = "omnidoc_sqlite_immediate"
@@ -121,10 +124,31 @@ def read_session(engine: Engine) -> Iterator[Session]:
         yield session
 
 
+def retry_on_conflict(unit_of_work: Callable[[], T], *, attempts: int = 5) -> T:
+    """Run a unit of work again when a row committed meanwhile broke a foreign key in it.
+
+    Deleting parents and children in one PostgreSQL transaction (the resets) can meet a
+    child committed between the children's DELETE and the parents' (an upload's file
+    row, an attempt of a notification): the parents' DELETE then fails. Run again, the
+    unit deletes that child too. Table locks would avoid it but deadlock with the
+    autopilot and the uploads, which take their locks in other orders. SQLite's BEGIN
+    IMMEDIATE never lets it happen.
+    """
+    for _ in range(attempts - 1):
+        try:
+            return unit_of_work()
+        except IntegrityError:
+            continue
+    return unit_of_work()
+
+
 def wipe_data(engine: Engine) -> None:
     """Delete every row in one transaction, children first; safe while a server runs."""
     import app.models  # noqa: F401
 
-    with write_session(engine) as session:
-        for table in reversed(SQLModel.metadata.sorted_tables):
-            session.execute(table.delete())
+    def wipe() -> None:
+        with write_session(engine) as session:
+            for table in reversed(SQLModel.metadata.sorted_tables):
+                session.execute(table.delete())
+
+    retry_on_conflict(wipe)

@@ -8,7 +8,7 @@ from sqlmodel import col, select
 
 from app import autopilot, outbox, uploads
 from app.config import Settings
-from app.db import wipe_data, write_session
+from app.db import retry_on_conflict, wipe_data, write_session
 from app.models import Draft, FaultRule, JournalEntry, StoredFile
 from app.sandbox_schemas import ResetCounts
 
@@ -17,24 +17,37 @@ def reset_vendor(engine: Engine, *, settings: Settings, owner_key: str) -> Reset
     """Delete the key's drafts, files, deliveries, journal and faults in one transaction.
 
     The files' bytes are removed after the commit: a crash in between leaves orphans
-    that the start-up sweep deletes, never a row without its file.
+    that the start-up sweep deletes, never a row without its file. A file row an upload
+    commits in the middle of it makes the transaction run again (PostgreSQL).
     """
+    files, counts = retry_on_conflict(lambda: _delete_rows(engine, owner_key=owner_key))
+    for storage_name in files:
+        (settings.files_dir / storage_name).unlink(missing_ok=True)
+    return counts
+
+
+def _delete_rows(engine: Engine, *, owner_key: str) -> tuple[list[str], ResetCounts]:
     drafts_of_key = select(Draft.id).where(Draft.owner_key == owner_key)
     with write_session(engine) as session:
         deliveries = outbox.delete_for_key(session, owner_key=owner_key)  # locks them first
-        files = session.exec(
-            select(StoredFile.storage_name).where(col(StoredFile.draft_id).in_(drafts_of_key))
-        ).all()
-        session.execute(delete(StoredFile).where(col(StoredFile.draft_id).in_(drafts_of_key)))
+        # The names of the rows this DELETE removed, not of a SELECT before it: a file an
+        # upload committed in between must go with its row (PostgreSQL).
+        files = (
+            session.execute(
+                delete(StoredFile)
+                .where(col(StoredFile.draft_id).in_(drafts_of_key))
+                .returning(col(StoredFile.storage_name))
+            )
+            .scalars()
+            .all()
+        )
         autopilot.forget(session, draft_ids=drafts_of_key)  # answers booked for them
         drafts = session.execute(delete(Draft).where(col(Draft.owner_key) == owner_key))
         journal = session.execute(
             delete(JournalEntry).where(col(JournalEntry.owner_key) == owner_key)
         )
         faults = session.execute(delete(FaultRule).where(col(FaultRule.owner_key) == owner_key))
-    for storage_name in files:
-        (settings.files_dir / storage_name).unlink(missing_ok=True)
-    return ResetCounts(
+    return list(files), ResetCounts(
         drafts=int(drafts.rowcount),  # type: ignore[attr-defined]
         files=len(files),
         deliveries=deliveries,

@@ -1,10 +1,10 @@
-"""`omnidoc-sandbox reset` against a running server with uploads in flight (SPEC §1)."""
+"""Resets against a running server with uploads in flight: the CLI (SPEC §1), a key's (§6)."""
 
 from __future__ import annotations
 
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -74,8 +74,26 @@ def _reset(server: SandboxServer) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _reset_key(server: SandboxServer) -> None:
+    answer = httpx.post(
+        f"{server.base_url}/_sandbox/reset", headers={"Authorization": f"Bearer {KEY_A}"}
+    )
+    assert answer.status_code == 200, answer.text
+
+
+def _reset_all(server: SandboxServer) -> None:
+    result = _reset(server)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "reset done" in result.stdout
+
+
+@pytest.mark.parametrize("reset", [_reset_all, _reset_key], ids=["cli", "vendor"])
 def test_reset_during_uploads_keeps_rows_and_files_consistent(
-    make_server: MakeServer, tmp_path: Path, database_url: str | None
+    make_server: MakeServer,
+    tmp_path: Path,
+    database_url: str | None,
+    reset: Callable[[SandboxServer], None],
 ) -> None:
     server = make_server()
     uploaders = [Uploader(server.base_url) for _ in range(3)]
@@ -87,10 +105,7 @@ def test_reset_during_uploads_keeps_rows_and_files_consistent(
                 uploader.started_one.clear()
             for uploader in uploaders:
                 assert uploader.started_one.wait(30), server.log()
-            result = _reset(server)
-            assert result.returncode == 0, result.stderr
-            assert "Traceback" not in result.stderr
-            assert "reset done" in result.stdout
+            reset(server)
     finally:
         for uploader in uploaders:
             uploader.stop.set()
