@@ -101,6 +101,16 @@ def test_page_report_once_completed(client: TestClient) -> None:
     assert "SANDBOX" in text
 
 
+def test_page_report_is_the_api_report(client: TestClient) -> None:
+    draft_id, _ = with_files(client, ("scan.png", PNG, "image/png"))
+    post_page(client, f"/interop/drafts/{draft_id}/publish", {"recipient_rpps": RECIPIENT})
+    post_page(client, f"/interop/drafts/{draft_id}/complete", {"report_text": "Avis : RAS"})
+    page = client.get(f"/interop/drafts/{draft_id}/report")
+    api = client.get(f"/api/interop/v1/drafts/{draft_id}/report", headers=auth())
+    assert page.status_code == api.status_code == 200
+    assert page.content == api.content  # drawn once, stored, read back by both
+
+
 def test_page_report_needs_a_sign_in(client: TestClient) -> None:
     draft_id, _ = with_files(client, ("scan.png", PNG, "image/png"))
     client.cookies.clear()

@@ -12,7 +12,7 @@ from app import review, web
 from app.deps import RuntimeDep
 from app.errors import ApiError, ReportNotReady
 from app.models import DraftStatus
-from app.reports import render_report
+from app.reports import stored_report
 
 router = APIRouter(include_in_schema=False)
 
@@ -73,7 +73,9 @@ async def page_report(request: Request, draft_id: str, runtime: RuntimeDep) -> R
             raise ReportNotReady()
     except ApiError as exc:
         return web.page_for_error(request, exc, runtime=runtime, back=back)
-    pdf = await run_in_threadpool(render_report, draft, directory=runtime.fixtures.practitioner)
+    pdf = await run_in_threadpool(
+        stored_report, runtime.engine, draft=draft, directory=runtime.fixtures.practitioner
+    )  # the same bytes as the API's /report: drawn once, then read back
     return Response(
         pdf,
         media_type="application/pdf",
