@@ -185,6 +185,11 @@ class DeliveryWorker:
         duration = (time.perf_counter() - started) * 1000
         return Outcome(at, url, status_code, duration, error, body)
 
+    async def aclose(self) -> None:
+        """Close the outbound client, if a delivery ever opened it."""
+        if self.client is not None:
+            await self.client.aclose()
+
     async def _post(self, url: str, payload: str, headers: dict[str, str]) -> tuple[int, str]:
         if self.client is None:  # created on first use: most runs send no webhook at all
             self.client = new_client(self.settings)
@@ -208,5 +213,4 @@ async def run_worker(engine: Engine, *, settings: Settings, fixtures: Fixtures) 
     try:
         await worker.run()
     finally:
-        if worker.client is not None:
-            await worker.client.aclose()
+        await worker.aclose()

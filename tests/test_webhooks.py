@@ -53,7 +53,7 @@ def _run(worker: DeliveryWorker, rounds: int = 1) -> int:
         total = 0
         for _ in range(rounds):
             total += await worker.run_once()
-        await worker.client.aclose()
+        await worker.aclose()
         return total
 
     return asyncio.run(go())
@@ -194,7 +194,7 @@ def test_run_once_uses_the_endpoint_current_at_each_attempt(
         await worker.run_once()
         webhooks.set_endpoint(engine, owner_key=KEY.key, body=WebhookBody(url=new_url))
         await worker.run_once()
-        await worker.client.aclose()
+        await worker.aclose()
 
     asyncio.run(go())
     assert urls == [HOOK, new_url]

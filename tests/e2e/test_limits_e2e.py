@@ -10,9 +10,8 @@ from contextlib import ExitStack
 import httpx
 import pytest
 
-from tests.conftest import KEY_A
-from tests.e2e.conftest import MakeServer
-from tests.e2e.server import SandboxServer
+from tests.e2e.server import MakeServer, SandboxServer
+from tests.helpers import KEY_A
 
 pytestmark = pytest.mark.e2e
 

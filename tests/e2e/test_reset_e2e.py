@@ -1,4 +1,4 @@
-"""Resets against a running server with uploads in flight: the CLI (SPEC §1), a key's (§6)."""
+"""Resets against a running server with uploads in flight: the CLI's, and one key's."""
 
 from __future__ import annotations
 
@@ -14,9 +14,8 @@ from sqlmodel import select
 from app.config import Settings
 from app.db import create_db_engine, read_session
 from app.models import StoredFile
-from tests.conftest import KEY_A
-from tests.e2e.conftest import MakeServer
-from tests.e2e.server import SandboxServer, console_script
+from tests.e2e.server import MakeServer, SandboxServer, console_script
+from tests.helpers import KEY_A
 
 pytestmark = pytest.mark.e2e
 
