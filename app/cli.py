@@ -11,10 +11,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 import uvicorn
 import uvicorn.config
-from sqlalchemy import make_url
 
 from app.config import Settings, get_settings
-from app.db import create_db_engine, create_schema
 from app.fixtures import FixtureError, Fixtures, load_fixtures
 
 if TYPE_CHECKING:
@@ -36,6 +34,8 @@ def _load_or_exit(settings: Settings) -> Fixtures:
 
 
 def _safe_database_url(settings: Settings) -> str:
+    from sqlalchemy import make_url  # here, not at the top: see check_url
+
     return make_url(settings.effective_database_url).render_as_string(hide_password=True)
 
 
@@ -146,7 +146,8 @@ def reset(
         typer.confirm(
             f"Delete every draft, file and delivery in {_safe_database_url(settings)}?", abort=True
         )
-    from app.resets import reset_all  # here, not at the top: see check_url
+    from app.db import create_db_engine, create_schema  # here, not at the top: see check_url
+    from app.resets import reset_all
 
     engine = create_db_engine(settings)
     try:
