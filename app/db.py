@@ -121,10 +121,16 @@ def read_session(engine: Engine) -> Iterator[Session]:
         yield session
 
 
-def wipe_data(engine: Engine) -> None:
-    """Delete every row in one transaction, children first; safe while a server runs."""
+def wipe_data(engine: Engine) -> dict[str, int]:
+    """Delete every row in one transaction, children first; safe while a server runs.
+
+    Returns the rows deleted per table.
+    """
     import app.models  # noqa: F401
 
+    deleted: dict[str, int] = {}
     with write_session(engine) as session:
         for table in reversed(SQLModel.metadata.sorted_tables):
-            session.execute(table.delete())
+            result = session.execute(table.delete())
+            deleted[table.name] = int(result.rowcount)  # type: ignore[attr-defined]
+    return deleted

@@ -6,10 +6,11 @@ from __future__ import annotations
 from sqlalchemy import Engine, delete
 from sqlmodel import col, select
 
-from app import autopilot, outbox
+from app import autopilot, outbox, uploads
 from app.config import Settings
-from app.db import write_session
+from app.db import wipe_data, write_session
 from app.models import Draft, FaultRule, JournalEntry, StoredFile
+from app.admin_schemas import AdminResetCounts
 from app.sandbox_schemas import ResetCounts
 
 
@@ -40,4 +41,26 @@ def reset_vendor(engine: Engine, *, settings: Settings, owner_key: str) -> Reset
         deliveries=deliveries,
         journal=int(journal.rowcount),  # type: ignore[attr-defined]
         faults=int(faults.rowcount),  # type: ignore[attr-defined]
+    )
+
+
+def reset_all(engine: Engine, *, settings: Settings) -> AdminResetCounts:
+    """Everything goes (the admin reset): every row of every key, then every stored file.
+
+    Safe on a running server: rows go first in one transaction, so no row is ever left
+    without its file; files go one by one through the upload sweep, so an upload still
+    streaming is not cut. The fixtures (keys, their webhooks, the directory) are what
+    remains: a webhook registered at run time is gone, the fixtures' applies again.
+    """
+    rows = wipe_data(engine)
+    files = uploads.sweep_orphans(engine, settings=settings)
+    return AdminResetCounts(
+        drafts=rows.get("draft", 0),
+        files=files,
+        deliveries=rows.get("webhook_event", 0),
+        journal=rows.get("journal_entry", 0),
+        faults=rows.get("fault_rule", 0),
+        inbox=rows.get("inbox_item", 0),
+        webhooks=rows.get("webhook_endpoint", 0),
+        autopilot=rows.get("autopilot_move", 0),
     )
