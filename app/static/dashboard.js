@@ -262,7 +262,8 @@
     node.dataset.status = item.status;
     const data = item.payload.data || {};
     const move = `${STATUS[data.previous_status] || data.previous_status} → ${STATUS[data.status] || data.status}`;
-    slot(node, "event").textContent = `Demande ${shortId(item.draft_id)} : ${move}`;
+    const patient = item.patient ? `${item.patient} (${shortId(item.draft_id)})` : shortId(item.draft_id);
+    slot(node, "event").textContent = `Demande ${patient} : ${move}`;
     slot(node, "owner").textContent = keyLabel(item.owner_key);
     slot(node, "meta").textContent = `${item.url || "Aucune URL de webhook pour cette clé"} · webhook-id ${item.webhook_id}`;
     const rows = slot(node, "attempts");
@@ -410,7 +411,11 @@
     const ownerMatches = (owner) => !key || (key === "-" ? owner === null : owner === key);
     const drafts = state.data.drafts.filter((d) => ownerMatches(d.owner_key) && (!status || d.status === status));
     const requests = state.data.requests.filter((r) => ownerMatches(r.owner_key));
-    const deliveries = state.data.deliveries.filter((d) => ownerMatches(d.owner_key));
+    // Each notification names its draft's patient, when the draft is listed.
+    const names = new Map(state.data.drafts.map((d) => [d.id, d.patient ? patientName(d) : ""]));
+    const deliveries = state.data.deliveries
+      .filter((d) => ownerMatches(d.owner_key))
+      .map((d) => ({ ...d, patient: names.get(d.draft_id) || "" }));
     show("drafts", drafts, buildDraft);
     show("requests", requests, buildRequest);
     show("deliveries", deliveries, buildDelivery);
