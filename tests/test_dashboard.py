@@ -123,7 +123,7 @@ def test_dashboard(client: TestClient) -> None:
     assert "script-src 'self'" in response.headers["content-security-policy"]
     assert response.headers["cache-control"] == "no-store"
     assert 'id="drafts"' in response.text
-    assert '<script src="/static/dashboard.js" defer></script>' in response.text
+    assert '<script type="module" src="/static/dashboard.js"></script>' in response.text
     assert "<script>" not in response.text  # no inline script
     assert 'data-base-url="http://testserver"' in response.text
 
