@@ -59,14 +59,16 @@ async function call(path, options) {
 // --- Actions ------------------------------------------------------------------------------
 
 async function redeliver(id, button) {
-  button.disabled = true;
+  // Busy, not disabled: a disabled button drops the keyboard focus.
+  if (button.getAttribute("aria-busy") === "true") return;
+  button.setAttribute("aria-busy", "true");
   try {
     await call(`${API}/deliveries/${encodeURIComponent(id)}/redeliver`, { method: "POST" });
     await refresh();
   } catch (error) {
     showProblem(error);
   } finally {
-    button.disabled = false;
+    button.removeAttribute("aria-busy");
   }
 }
 

@@ -148,11 +148,13 @@ def test_dashboard_renvoyer_makes_a_new_attempt(board: Page, sandbox: SandboxSer
         expect(delivery.locator(".attempt")).to_contain_text("HTTP 500")
         expect(delivery).to_have_attribute("data-status", "pending")
 
-        delivery.get_by_role("button", name="Renvoyer").click()
+        delivery.get_by_role("button", name="Renvoyer").focus()
+        board.keyboard.press("Enter")  # from the keyboard: the focus must survive the update
 
         expect(delivery.locator(".attempt")).to_have_count(2)
         expect(delivery.locator(".attempt").nth(1)).to_contain_text("HTTP 204")
         expect(delivery).to_have_attribute("data-status", "delivered")
+        assert board.evaluate("document.activeElement.dataset.focus") == "redeliver"
         first, second = receiver.wait_for(2)
         assert first.webhook_id == second.webhook_id
         assert second.verified
