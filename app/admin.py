@@ -250,9 +250,7 @@ def list_keys(engine: Engine, *, fixtures: Fixtures) -> list[AdminKey]:
         registered = set(session.exec(select(WebhookEndpoint.owner_key)).all())
         items = []
         for api_key in fixtures.api_keys:
-            endpoint = webhooks.effective_endpoint(
-                session, owner_key=api_key.key, api_key=api_key
-            )
+            endpoint = webhooks.effective_endpoint(session, owner_key=api_key.key, api_key=api_key)
             source: Any = None
             if api_key.key in registered:
                 source = "registered"

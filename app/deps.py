@@ -58,6 +58,7 @@ _admin_bearer = HTTPBearer(
 # SameSite=Strict, set by the dashboard's sign-in form.
 ADMIN_COOKIE = "omnidoc_sandbox_admin"
 
+
 def current_key(
     state: RuntimeDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],

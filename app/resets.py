@@ -7,10 +7,10 @@ from sqlalchemy import Engine, delete
 from sqlmodel import col, select
 
 from app import autopilot, outbox, uploads
+from app.admin_schemas import AdminResetCounts
 from app.config import Settings
 from app.db import wipe_data, write_session
 from app.models import Draft, FaultRule, JournalEntry, StoredFile
-from app.admin_schemas import AdminResetCounts
 from app.sandbox_schemas import ResetCounts
 
 

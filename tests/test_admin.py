@@ -10,7 +10,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from app.config import Settings
-from tests.conftest import (
+from tests.helpers import (
     AUTHOR,
     KEY_A,
     KEY_B,
@@ -158,7 +158,7 @@ def test_list_admin_deliveries_every_key(client: TestClient) -> None:
 
 def test_admin_redeliver_adds_an_attempt(tmp_path: Path, database_url: str | None) -> None:
     from app.main import create_app
-    from tests.conftest import wait_ready
+    from tests.helpers import wait_ready
 
     settings = Settings(
         data_dir=tmp_path / "d", database_url=database_url, webhook_retry_schedule=""

@@ -53,9 +53,16 @@ router = APIRouter(
 OwnerKey = Annotated[str | None, Query(max_length=200, description="Only this API key's items.")]
 # The dashboard's wait between two looks at the database while it long-polls `changes`.
 CHANGES_POLL_INTERVAL = 0.25
+# In OpenAPI: the admin token, or nothing (the scope is open while the token is unset).
+OPEN_OR_TOKEN = {"security": [{}]}
 
 
-@router.get("/drafts", response_model=AdminDraftList, responses=problems(AdminUnauthorized))
+@router.get(
+    "/drafts",
+    response_model=AdminDraftList,
+    responses=problems(AdminUnauthorized),
+    openapi_extra=OPEN_OR_TOKEN,
+)
 async def list_admin_drafts(engine: EngineDep, base_url: BaseUrlDep) -> AdminDraftList:
     """Every key's drafts and those of the URL page (`owner_key` null), newest first (100)."""
     items = await run_in_threadpool(admin.list_drafts, engine, base_url=base_url)
@@ -69,6 +76,7 @@ async def list_admin_drafts(engine: EngineDep, base_url: BaseUrlDep) -> AdminDra
         **binary("application/octet-stream", description="The file's bytes, as a download."),
         **problems(AdminUnauthorized, FileNotFound),
     },
+    openapi_extra=OPEN_OR_TOKEN,
 )
 async def download_admin_file(draft_id: DraftId, file_id: FileId, runtime: RuntimeDep) -> Response:
     """An attached file of any draft."""
@@ -96,6 +104,7 @@ async def download_admin_file(draft_id: DraftId, file_id: FileId, runtime: Runti
     "/requests",
     response_model=AdminRequestList,
     responses=problems(AdminUnauthorized, ValidationFailed),
+    openapi_extra=OPEN_OR_TOKEN,
 )
 async def list_admin_requests(
     request: Request,
@@ -117,6 +126,7 @@ async def list_admin_requests(
     "/deliveries",
     response_model=AdminDeliveryList,
     responses=problems(AdminUnauthorized, ValidationFailed),
+    openapi_extra=OPEN_OR_TOKEN,
 )
 async def list_admin_deliveries(
     request: Request,
@@ -140,6 +150,7 @@ async def list_admin_deliveries(
     "/deliveries/{delivery_id}/redeliver",
     response_model=AdminDelivery,
     responses=problems(AdminUnauthorized, CrossOriginRequest, DeliveryNotFound),
+    openapi_extra=OPEN_OR_TOKEN,
 )
 async def admin_redeliver(
     delivery_id: DeliveryId, request: Request, runtime: RuntimeDep, engine: EngineDep
@@ -151,13 +162,23 @@ async def admin_redeliver(
     )
 
 
-@router.get("/inboxes", response_model=InboxSummaryList, responses=problems(AdminUnauthorized))
+@router.get(
+    "/inboxes",
+    response_model=InboxSummaryList,
+    responses=problems(AdminUnauthorized),
+    openapi_extra=OPEN_OR_TOKEN,
+)
 async def list_admin_inboxes(engine: EngineDep) -> InboxSummaryList:
     """The inboxes that received something; read one with `GET /_sandbox/inbox/{name}`."""
     return InboxSummaryList(items=await run_in_threadpool(admin.list_inboxes, engine))
 
 
-@router.get("/keys", response_model=AdminKeyList, responses=problems(AdminUnauthorized))
+@router.get(
+    "/keys",
+    response_model=AdminKeyList,
+    responses=problems(AdminUnauthorized),
+    openapi_extra=OPEN_OR_TOKEN,
+)
 async def list_admin_keys(runtime: RuntimeDep, engine: EngineDep) -> AdminKeyList:
     """The API keys of the fixtures and the webhook endpoint (with its secret) of each."""
     items = await run_in_threadpool(admin.list_keys, engine, fixtures=runtime.fixtures)
@@ -168,6 +189,7 @@ async def list_admin_keys(runtime: RuntimeDep, engine: EngineDep) -> AdminKeyLis
     "/changes",
     response_model=ChangeCursor,
     responses=problems(AdminUnauthorized, ValidationFailed),
+    openapi_extra=OPEN_OR_TOKEN,
 )
 async def wait_admin_changes(
     request: Request,
@@ -195,6 +217,7 @@ async def wait_admin_changes(
     "/reset",
     response_model=AdminReset,
     responses=problems(AdminUnauthorized, CrossOriginRequest),
+    openapi_extra=OPEN_OR_TOKEN,
 )
 async def admin_reset(request: Request, runtime: RuntimeDep, engine: EngineDep) -> AdminReset:
     """Wipe everything, for every key (drafts, files, deliveries, journal, faults, inboxes,

@@ -26,7 +26,7 @@ def _sign_in_page(request: Request, runtime: RuntimeDep, *, failed: bool) -> Res
     return web.render(request, "dashboard_sign_in.html", context, runtime=runtime, status=status)
 
 
-@router.api_route("/", methods=["GET", "HEAD"])
+@router.get("/")
 def dashboard(request: Request, runtime: RuntimeDep, base_url: BaseUrlDep) -> Response:
     """The dashboard, or the token form when a token is set and this browser has none."""
     if not is_admin(request, runtime.settings):

@@ -15,8 +15,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.conftest import AUTHOR, RECIPIENT, SCENARIO_PRACTITIONERS
 from tests.e2e.server import SandboxServer
+from tests.helpers import AUTHOR, RECIPIENT, SCENARIO_PRACTITIONERS
 from tests.receiver import Receiver
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
