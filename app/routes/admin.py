@@ -8,7 +8,7 @@ another site must not be able to wipe the sandbox or replay notifications.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -54,7 +54,7 @@ OwnerKey = Annotated[str | None, Query(max_length=200, description="Only this AP
 # The dashboard's wait between two looks at the database while it long-polls `changes`.
 CHANGES_POLL_INTERVAL = 0.25
 # In OpenAPI: the admin token, or nothing (the scope is open while the token is unset).
-OPEN_OR_TOKEN = {"security": [{}]}
+OPEN_OR_TOKEN: dict[str, Any] = {"security": [{}]}
 
 
 @router.get(
