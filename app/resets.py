@@ -1,5 +1,5 @@
-"""Vendor-scope reset: one key's data goes, its webhook registration stays (README,
-"Calls, with curl and Python")."""
+"""Resets: one key's data, its webhook registration kept (README, "Calls, with curl and
+Python"); or everything, the admin reset (README, "Dashboard and admin scope")."""
 
 from __future__ import annotations
 

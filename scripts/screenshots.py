@@ -206,7 +206,8 @@ def _dashboard(page: Page, base: str, out: Path, size: str) -> None:
     path = out / f"{size}-dashboard-1.png"
     page.screenshot(path=str(path))
     print(f"wrote {path}")
-    focus = "#deliveries-title" if size == "desktop" else "#requests .item:has(.issues:not([hidden]))"
+    with_errors = "#requests .item:has(.issues:not([hidden]))"  # the 422, on a phone
+    focus = "#deliveries-title" if size == "desktop" else with_errors
     page.locator(focus).first.evaluate("node => node.scrollIntoView({block: 'start'})")
     page.evaluate("window.scrollBy(0, -24)")
     path = out / f"{size}-dashboard-2.png"
