@@ -27,7 +27,7 @@ cli = typer.Typer(
 
 def _load_or_exit(settings: Settings) -> Fixtures:
     try:
-        return load_fixtures(settings.fixtures)
+        return load_fixtures(settings.fixtures, admin_token=settings.admin_token)
     except FixtureError as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from None

@@ -142,13 +142,19 @@ def retry_on_conflict(unit_of_work: Callable[[], T], *, attempts: int = 5) -> T:
     return unit_of_work()
 
 
-def wipe_data(engine: Engine) -> None:
-    """Delete every row in one transaction, children first; safe while a server runs."""
+def wipe_data(engine: Engine) -> dict[str, int]:
+    """Delete every row in one transaction, children first; safe while a server runs.
+
+    Returns the rows deleted per table.
+    """
     import app.models  # noqa: F401
 
-    def wipe() -> None:
+    def wipe() -> dict[str, int]:
+        deleted: dict[str, int] = {}
         with write_session(engine) as session:
             for table in reversed(SQLModel.metadata.sorted_tables):
-                session.execute(table.delete())
+                result = session.execute(table.delete())
+                deleted[table.name] = int(result.rowcount)  # type: ignore[attr-defined]
+        return deleted
 
-    retry_on_conflict(wipe)
+    return retry_on_conflict(wipe)

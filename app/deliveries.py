@@ -41,7 +41,10 @@ def _view(event: WebhookEvent, attempts: list[WebhookAttempt], current_url: str 
     )
 
 
-def _views(session: Session, events: list[WebhookEvent], api_key: ApiKeyFixture) -> list[Delivery]:
+def delivery_views(
+    session: Session, events: list[WebhookEvent], api_key: ApiKeyFixture
+) -> list[Delivery]:
+    """The events as their key sees them, with every attempt, in one query."""
     endpoint = effective_endpoint(session, owner_key=api_key.key, api_key=api_key)
     seqs = [e.seq for e in events]
     rows = session.exec(
@@ -68,11 +71,11 @@ def list_deliveries(
                 newer_than(session, WebhookEvent, after=after, scope=scope, what=what)
             )
         events = session.exec(query.order_by(col(WebhookEvent.seq).desc()).limit(PAGE)).all()
-        return _views(session, list(events), api_key)
+        return delivery_views(session, list(events), api_key)
 
 
 def redeliver(engine: Engine, *, api_key: ApiKeyFixture, delivery_id: str) -> Delivery:
     """Send a notification again (app.outbox.redeliver) and show it as it now stands."""
     event = outbox.redeliver(engine, owner_key=api_key.key, delivery_id=delivery_id)
     with read_session(engine) as session:
-        return _views(session, [event], api_key)[0]
+        return delivery_views(session, [event], api_key)[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from typing import Annotated
 
@@ -14,7 +15,7 @@ from starlette.types import Scope
 
 from app import runtime
 from app.config import Settings
-from app.errors import NotReady, Unauthorized
+from app.errors import AdminUnauthorized, NotReady, Unauthorized
 from app.fixtures import ApiKeyFixture, Fixtures
 from app.runtime import Runtime
 
@@ -50,8 +51,12 @@ _bearer = HTTPBearer(
 _admin_bearer = HTTPBearer(
     auto_error=False,
     scheme_name="adminToken",
-    description="OMNIDOC_ADMIN_TOKEN; the admin scope is open while it is unset.",
+    description="OMNIDOC_ADMIN_TOKEN (admin scope: /_sandbox/admin/…, the inboxes' listings, "
+    "the dashboard); the admin scope is open while it is unset. Never a vendor key.",
 )
+# The dashboard's session cookie (README, "Dashboard and admin scope"): HttpOnly,
+# SameSite=Strict, set by the dashboard's sign-in form.
+ADMIN_COOKIE = "omnidoc_sandbox_admin"
 
 
 def current_key(
@@ -89,18 +94,37 @@ def base_url(request: Request, state: RuntimeDep) -> str:
 BaseUrlDep = Annotated[str, Depends(base_url)]
 
 
-def admin_access(
-    state: RuntimeDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_admin_bearer)],
-) -> None:
-    """Admin scope: open when OMNIDOC_ADMIN_TOKEN is unset, else that bearer token (README,
-    "Configuration")."""
-    token = state.settings.admin_token
+def admin_session_value(token: str) -> str:
+    """What the dashboard's cookie holds: derived from the token, never the token itself."""
+    return hmac.new(token.encode(), b"omnidoc-sandbox dashboard", hashlib.sha256).hexdigest()
+
+
+def is_admin(request: Request, settings: Settings) -> bool:
+    """Open without a token; else the token as a bearer, or the dashboard's cookie."""
+    token = settings.admin_token
     if not token:
-        return
-    presented = credentials.credentials if credentials is not None else ""
-    if not hmac.compare_digest(presented.encode(), token.encode()):
-        raise Unauthorized("Admin scope: send `Authorization: Bearer <OMNIDOC_ADMIN_TOKEN>`.")
+        return True
+    scheme, presented = get_authorization_scheme_param(request.headers.get("authorization"))
+    bearer_ok = scheme.lower() == "bearer" and hmac.compare_digest(
+        presented.encode(), token.encode()
+    )
+    cookie = request.cookies.get(ADMIN_COOKIE, "")
+    cookie_ok = hmac.compare_digest(cookie.encode(), admin_session_value(token).encode())
+    return bearer_ok or cookie_ok
+
+
+def admin_access(
+    request: Request,
+    state: RuntimeDep,
+    _: Annotated[HTTPAuthorizationCredentials | None, Depends(_admin_bearer)],
+) -> None:
+    """Admin scope: open when OMNIDOC_ADMIN_TOKEN is unset, else that token as a bearer or
+    the dashboard's cookie (README, "Dashboard and admin scope")."""
+    if not is_admin(request, state.settings):
+        raise AdminUnauthorized(
+            "Admin scope: send `Authorization: Bearer <OMNIDOC_ADMIN_TOKEN>` (a vendor key "
+            "never opens it), or sign in on the dashboard."
+        )
 
 
 AdminAccess = Annotated[None, Depends(admin_access)]

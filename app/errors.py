@@ -101,6 +101,16 @@ class CrossOriginRequest(ApiError):
     )
 
 
+class AdminUnauthorized(Unauthorized):
+    code = "admin_unauthorized"
+    title = "Admin token required"
+    explanation = (
+        "The admin scope (/_sandbox/admin/…, GET /_sandbox/inbox/{name}, the dashboard) "
+        "needs `Authorization: Bearer <OMNIDOC_ADMIN_TOKEN>` when that setting is set. A "
+        "vendor key never opens it; in a browser, sign in on the dashboard at /."
+    )
+
+
 class NotFound(ApiError):
     code = "not_found"
     status = 404

@@ -110,8 +110,12 @@ def _where(path: Path, loc: tuple[int | str, ...], raw: object) -> str:
     return f"{path}: entry {entry}" + (f", field '{field}'" if field else "")
 
 
-def load_fixtures(path: Path) -> Fixtures:
-    """Read, validate and cross-check a fixtures file, or raise FixtureError."""
+def load_fixtures(path: Path, *, admin_token: str | None = None) -> Fixtures:
+    """Read, validate and cross-check a fixtures file, or raise FixtureError.
+
+    `admin_token` (OMNIDOC_ADMIN_TOKEN) must not be one of the keys: the admin token is
+    never a vendor key, so the start stops rather than let one string open both scopes.
+    """
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -132,6 +136,13 @@ def load_fixtures(path: Path) -> Fixtures:
         raise FixtureError("invalid fixtures\n  " + "\n  ".join(lines)) from None
     _reject_duplicates(path, "api_keys", [k.key for k in fixtures.api_keys], "key")
     _reject_duplicates(path, "practitioners", [p.rpps for p in fixtures.practitioners], "rpps")
+    for index, api_key in enumerate(fixtures.api_keys):
+        if admin_token and hmac.compare_digest(api_key.key.encode(), admin_token.encode()):
+            raise FixtureError(
+                f"{path}: entry api_keys[{index}] ({api_key.name}): its key equals "
+                "OMNIDOC_ADMIN_TOKEN; the admin token must never be a vendor key, choose "
+                "another token"
+            )
     warnings = tuple(
         f"{path}: practitioner {p.rpps} fails the RPPS check digit (allowed, like some "
         "official test numbers)"

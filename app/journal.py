@@ -56,7 +56,7 @@ def record_entry(engine: Engine, *, entry: JournalEntry, keep: int) -> None:
             )
 
 
-def _view(entry: JournalEntry) -> RequestEntry:
+def entry_view(entry: JournalEntry) -> RequestEntry:
     return RequestEntry(
         id=entry.id,
         time=entry.time,
@@ -83,7 +83,7 @@ def list_entries(
                 newer_than(session, JournalEntry, after=after, scope=scope, what=what)
             )
         rows = session.exec(query.order_by(col(JournalEntry.seq).desc()).limit(limit)).all()
-        return [_view(row) for row in rows]
+        return [entry_view(row) for row in rows]
 
 
 def _is_journaled(method: str, path: str) -> bool:

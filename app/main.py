@@ -21,7 +21,17 @@ from app.errors import install_error_handlers
 from app.faults import FaultMiddleware
 from app.fixtures import load_fixtures
 from app.journal import JournalMiddleware
-from app.routes import interop, journal, page_files, pages, sandbox, system, url_method
+from app.routes import (
+    admin,
+    dashboard,
+    interop,
+    journal,
+    page_files,
+    pages,
+    sandbox,
+    system,
+    url_method,
+)
 from app.routing import HeadAsGetMiddleware
 from app.runtime import Runtime
 
@@ -65,7 +75,8 @@ async def _start(runtime: Runtime) -> None:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings_override or get_settings()
-    fixtures = load_fixtures(settings.fixtures)  # a broken file stops the start here
+    # A broken file, or an admin token equal to a key, stops the start here.
+    fixtures = load_fixtures(settings.fixtures, admin_token=settings.admin_token)
     for warning in fixtures.warnings:
         logger.warning("%s", warning)
     runtime = Runtime(settings=settings, fixtures=fixtures)
@@ -115,6 +126,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(interop.pull_router)
     app.include_router(sandbox.router)
     app.include_router(journal.router)
+    app.include_router(admin.router)
+    app.include_router(dashboard.router)
     app.include_router(url_method.router)  # before pages: /interop/drafts/new is not an id
     app.include_router(pages.router)
     app.include_router(page_files.router)

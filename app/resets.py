@@ -1,5 +1,5 @@
-"""Resets: one key's data goes, its webhook registration stays (README, "Calls, with curl
-and Python"); or everything (`omnidoc-sandbox reset`)."""
+"""Resets: one key's data, its webhook registration kept (README, "Calls, with curl and
+Python"); or everything, the admin reset (README, "Dashboard and admin scope")."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from sqlalchemy import Engine, delete
 from sqlmodel import col, select
 
 from app import autopilot, outbox, uploads
+from app.admin_schemas import AdminResetCounts
 from app.config import Settings
 from app.db import retry_on_conflict, wipe_data, write_session
 from app.models import Draft, FaultRule, JournalEntry, StoredFile
@@ -56,13 +57,23 @@ def _delete_rows(engine: Engine, *, owner_key: str) -> tuple[list[str], ResetCou
     )
 
 
-def reset_all(engine: Engine, *, settings: Settings) -> int:
-    """Delete every row in one transaction, then every stored file no row names.
+def reset_all(engine: Engine, *, settings: Settings) -> AdminResetCounts:
+    """Everything goes (the admin reset): every row of every key, then every stored file.
 
-    Safe on a running server: rows go first, so no row is ever left without its file;
-    files go one by one through the upload sweep, never a whole directory, so an upload
-    still streaming is not cut and one that commits a new draft's file after the wipe
-    keeps it. Returns the number of files removed.
+    Safe on a running server: rows go first in one transaction, so no row is ever left
+    without its file; files go one by one through the upload sweep, so an upload still
+    streaming is not cut. The fixtures (keys, their webhooks, the directory) are what
+    remains: a webhook registered at run time is gone, the fixtures' applies again.
     """
-    wipe_data(engine)
-    return uploads.sweep_orphans(engine, settings=settings)
+    rows = wipe_data(engine)
+    files = uploads.sweep_orphans(engine, settings=settings)
+    return AdminResetCounts(
+        drafts=rows.get("draft", 0),
+        files=files,
+        deliveries=rows.get("webhook_event", 0),
+        journal=rows.get("journal_entry", 0),
+        faults=rows.get("fault_rule", 0),
+        inbox=rows.get("inbox_item", 0),
+        webhooks=rows.get("webhook_endpoint", 0),
+        autopilot=rows.get("autopilot_move", 0),
+    )

@@ -6,7 +6,7 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 import jinja2
 from fastapi import Request
@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.staticfiles import StaticFiles
 
 from app import labels_fr
+from app.deps import ADMIN_COOKIE, admin_session_value
 from app.errors import ApiError, BodyTooLarge, CrossOriginRequest, ValidationFailed
 from app.fixtures import Practitioner
 from app.runtime import Runtime
@@ -71,6 +72,12 @@ def file_size(size: int) -> str:
     if size < 1024 * 1024:
         return f"{size / 1024:.1f} Ko".replace(".", ",")
     return f"{size / (1024 * 1024):.1f} Mo".replace(".", ",")
+
+
+def content_disposition(kind: str, filename: str) -> str:
+    """RFC 6266: an ASCII fallback, then the exact name as RFC 8187 `filename*`."""
+    fallback = "".join(c if " " <= c <= "~" and c not in '"\\%' else "_" for c in filename)
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def static_files() -> StaticFiles:
@@ -148,6 +155,22 @@ def set_sign_in(response: Response, request: Request, rpps: str) -> None:
 
 def clear_sign_in(response: Response) -> None:
     response.delete_cookie(SIGN_IN_COOKIE, path="/", httponly=True, samesite="strict")
+
+
+def set_admin_session(response: Response, request: Request, token: str) -> None:
+    """The dashboard's session: a value derived from the token (deps.admin_session_value)."""
+    response.set_cookie(
+        ADMIN_COOKIE,
+        admin_session_value(token),
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+
+
+def clear_admin_session(response: Response) -> None:
+    response.delete_cookie(ADMIN_COOKIE, path="/", httponly=True, samesite="strict")
 
 
 def _origin(url: str) -> str:

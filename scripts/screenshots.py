@@ -5,7 +5,9 @@ docs/screenshots/. Starts `omnidoc-sandbox serve` on a free port with a temp dat
 plays the whole story at desktop and phone width (the URL method's page prefilled from
 the Omnidoc document's "Toutes les informations" example; then a vendor's draft from
 the API: sign-in, review, published, completed), and writes one PNG per page and width.
-Only 127.0.0.1 is contacted.
+Then, on a second fresh server, two vendors' synthetic activity (drafts in every state,
+the document's wrong values answered 422, a webhook endpoint down then failing once) for
+the dashboard's screenshots. Only 127.0.0.1 is contacted.
 """
 
 from __future__ import annotations
@@ -20,13 +22,14 @@ from pathlib import Path
 
 import httpx
 from fpdf import FPDF
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.e2e.browser import launch_chromium
 from tests.e2e.server import SandboxServer
 from tests.omnidoc_examples import FULL_EXAMPLE, fragment
+from tests.receiver import Receiver
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -140,6 +143,104 @@ def _story(page: Page, api: httpx.Client, base: str, out: Path, size: str) -> No
     _shot(page, out, size, "5-completed", focus="#report-title")
 
 
+def _ready_draft(api: httpx.Client, patient: dict[str, str], **fields: str) -> str:
+    body = {"author_rpps": "10002170750", "recipient_rpps": "10001234565", **fields}
+    created = api.post("/api/interop/v1/drafts", json={**body, "patient": patient})
+    created.raise_for_status()
+    draft_id: str = created.json()["id"]
+    return draft_id
+
+
+def _move(api: httpx.Client, draft_id: str, *steps: str) -> None:
+    for step in steps:
+        api.post(f"/_sandbox/drafts/{draft_id}/{step}").raise_for_status()
+
+
+def _wait_deliveries(api: httpx.Client, done: int) -> None:
+    """Until `done` of the key's deliveries are no longer pending (long-poll, no sleep)."""
+    for _ in range(100):
+        items = api.get("/_sandbox/webhooks/deliveries").json()["items"]
+        if sum(item["status"] != "pending" for item in items) >= done:
+            return
+        api.get("/_sandbox/admin/changes", params={"wait": 1})
+    raise RuntimeError("deliveries did not settle")
+
+
+def _activity(base: str, a: httpx.Client, b: httpx.Client, receiver: Receiver) -> None:
+    """Two vendors' day: drafts in every state, a 422, notifications failed and delivered."""
+    a.put("/_sandbox/webhook", json={"url": f"{base}/_sandbox/inbox/vendor-a"})
+    completed = _ready_draft(
+        a, {"first_name": "Pierre", "last_name": "Dupont"}, text="Lésion pigmentée du dos."
+    )
+    files = [("file", ("photo-dos.png", io.BytesIO(_png()), "image/png"))]
+    a.post(f"/api/interop/v1/drafts/{completed}/files/", files=files).raise_for_status()
+    _move(a, completed, "visit", "publish")
+    a.post(f"/_sandbox/drafts/{completed}/complete", json={"report_text": REPORT_TEXT})
+    cancelled = _ready_draft(a, {"first_name": "Lucie", "last_name": "Bernard"})
+    _move(a, cancelled, "visit", "cancel")
+    # The document's own examples of wrong values: a 14-digit NIR, a 9-digit phone.
+    wrong = {"first_name": "Louis", "last_name": "Dupont", "nir": "11111111111111"}
+    a.post("/api/interop/v1/drafts", json={"patient": {**wrong, "phone": "066666666"}})
+    page = {"patient_first_name": "Marc", "patient_last_name": "Petit", "recipient_rpps": ""}
+    b.post("/interop/drafts/new", data=page, headers={"Origin": base})  # the URL page: no key
+    # Vendor B's endpoint is down for one notification, then answers 503 once, then 204.
+    b.put("/_sandbox/webhook", json={"url": "http://127.0.0.1:9/webhooks/omnidoc"})
+    lost = _ready_draft(b, {"first_name": "Jeanne", "last_name": "Martin", "gender": "F"})
+    _move(b, lost, "visit", "publish")
+    _wait_deliveries(b, 1)
+    receiver.secret = b.put("/_sandbox/webhook", json={"url": receiver.url}).json()["secret"]
+    retried = _ready_draft(b, {"first_name": "Paul", "last_name": "Girard", "gender": "M"})
+    _move(b, retried, "visit", "publish")
+    _wait_deliveries(b, 2)
+    _ready_draft(a, {"first_name": "Emma", "last_name": "Roux"})  # still temporary
+    # Last, so its automatic answer is still due when the shot is taken.
+    scenario = _ready_draft(
+        a, {"first_name": "Hugo", "last_name": "Lefèvre"}, recipient_rpps="10006789019"
+    )
+    _move(a, scenario, "visit", "publish")
+
+
+def _dashboard(page: Page, base: str, out: Path, size: str) -> None:
+    page.goto(f"{base}/")
+    page.locator("#drafts .autopilot:not([hidden])").first.wait_for()
+    path = out / f"{size}-dashboard-1.png"
+    page.screenshot(path=str(path))
+    print(f"wrote {path}")
+    with_errors = "#requests .item:has(.issues:not([hidden]))"  # the 422, on a phone
+    focus = "#deliveries-title" if size == "desktop" else with_errors
+    page.locator(focus).first.evaluate("node => node.scrollIntoView({block: 'start'})")
+    page.evaluate("window.scrollBy(0, -24)")
+    path = out / f"{size}-dashboard-2.png"
+    page.screenshot(path=str(path))
+    print(f"wrote {path}")
+
+
+def _dashboard_shots(browser: Browser, out: Path) -> None:
+    """A fresh server with two vendors' activity, shot at each width before it moves on."""
+    env = {"OMNIDOC_WEBHOOK_RETRY_SCHEDULE": "1", "OMNIDOC_WEBHOOK_TIMEOUT": "2"}
+    for size, viewport in SIZES.items():
+        with tempfile.TemporaryDirectory() as tmp:
+            server = SandboxServer(Path(tmp) / "data", env=env).start("--log-level", "warning")
+            receiver = Receiver(statuses=[503]).start()
+            base = server.base_url
+            try:
+                with (
+                    httpx.Client(base_url=base, headers=_bearer("sandbox-key-a")) as a,
+                    httpx.Client(base_url=base, headers=_bearer("sandbox-key-b")) as b,
+                ):
+                    _activity(base, a, b, receiver)
+                context = browser.new_context(viewport=viewport, locale="fr-FR")
+                _dashboard(context.new_page(), base, out, size)
+                context.close()
+            finally:
+                receiver.stop()
+                server.stop()
+
+
+def _bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
@@ -158,6 +259,7 @@ def main() -> None:
                     context = browser.new_context(viewport=viewport, locale="fr-FR")
                     _story(context.new_page(), api, server.base_url, args.out, size)
                     context.close()
+                _dashboard_shots(browser, args.out)
                 browser.close()
         finally:
             server.stop()

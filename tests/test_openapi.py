@@ -41,6 +41,15 @@ OPERATION_IDS = {
     "healthz",
     "readyz",
     "lintPrefill",
+    "listAdminDrafts",
+    "downloadAdminFile",
+    "listAdminRequests",
+    "listAdminDeliveries",
+    "adminRedeliver",
+    "listAdminInboxes",
+    "listAdminKeys",
+    "waitAdminChanges",
+    "adminReset",
 }
 
 

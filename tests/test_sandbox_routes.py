@@ -306,10 +306,10 @@ def admin_client(tmp_path: Path, database_url: str | None) -> Iterator[TestClien
 def test_inbox_listing_is_admin_scope(admin_client: TestClient) -> None:
     assert admin_client.post("/_sandbox/inbox/demo", content=b"{}").status_code == 200
     response = admin_client.get("/_sandbox/inbox/demo")
-    assert_problem(response, 401, "unauthorized")
+    assert_problem(response, 401, "admin_unauthorized")
     assert response.headers["www-authenticate"] == "Bearer"
     assert_problem(
-        admin_client.get("/_sandbox/inbox/demo", headers=auth("nope")), 401, "unauthorized"
+        admin_client.get("/_sandbox/inbox/demo", headers=auth("nope")), 401, "admin_unauthorized"
     )
     ok = admin_client.get("/_sandbox/inbox/demo", headers={"Authorization": "Bearer adm"})
     assert len(ok.json()["items"]) == 1

@@ -24,12 +24,6 @@ _FILE_HEADERS = {
 }
 
 
-def _disposition(kind: str, filename: str) -> str:
-    """RFC 6266: an ASCII fallback, then the exact name as RFC 8187 `filename*`."""
-    fallback = "".join(c if " " <= c <= "~" and c not in '"\\%' else "_" for c in filename)
-    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
-
-
 @router.get("/interop/drafts/{draft_id}/files/{file_id}")
 async def page_file(
     request: Request, draft_id: str, file_id: str, runtime: RuntimeDep, download: bool = False
@@ -51,10 +45,10 @@ async def page_file(
     shown_as = None if download else review.inline_type(row)
     headers = dict(_FILE_HEADERS)
     if shown_as is None:
-        headers["Content-Disposition"] = _disposition("attachment", row.filename)
+        headers["Content-Disposition"] = web.content_disposition("attachment", row.filename)
         headers["Content-Security-Policy"] = "sandbox"
         return FileResponse(path, media_type="application/octet-stream", headers=headers)
-    headers["Content-Disposition"] = _disposition("inline", row.filename)
+    headers["Content-Disposition"] = web.content_disposition("inline", row.filename)
     if shown_as.startswith("image/"):
         headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
     return FileResponse(path, media_type=shown_as, headers=headers)

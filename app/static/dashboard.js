@@ -1,0 +1,230 @@
+// The dashboard (GET /): a module, no build step.
+//
+// It reads the admin API (/_sandbox/admin/…) and follows it live: it long-polls
+// /_sandbox/admin/changes, whose cursor moves whenever anything shown here changes, then
+// reads the listings again. Items are keyed by id and only the ones that changed are
+// rebuilt (dashboard-dom.js: reconcile), so focus and open panels survive updates.
+
+import { $, plural, reconcile } from "./dashboard-dom.js";
+import {
+  buildDelivery,
+  buildDraft,
+  buildInbox,
+  buildKey,
+  buildRequest,
+  patientName,
+  showInbox,
+  tickAutopilots,
+} from "./dashboard-items.js";
+
+const API = "/_sandbox/admin";
+const WAIT_SECONDS = 25;
+const PAGE = { drafts: 10, requests: 15, deliveries: 8 }; // shown at first, and per "more"
+const LISTINGS = ["drafts", "requests", "deliveries", "inboxes", "keys"];
+
+const state = {
+  cursor: null,
+  data: { drafts: [], requests: [], deliveries: [], inboxes: [], keys: [] },
+  keyNames: new Map(),
+  shown: { ...PAGE }, // how many items of each long list are on the page
+};
+// What the item builders read and call (dashboard-items.js).
+const ctx = {
+  open: new Set(), // inboxes whose panel is open
+  inboxItems: new Map(),
+  revealed: new Set(), // keys whose webhook secret is shown
+  keyLabel(key) {
+    if (key === null || key === undefined) return "Sans clé (méthode URL)";
+    const name = state.keyNames.get(key);
+    return name ? `${name} · ${key}` : key;
+  },
+  redeliver,
+  loadInbox,
+};
+
+class SessionExpired extends Error {}
+
+async function call(path, options) {
+  const response = await fetch(path, {
+    credentials: "same-origin",
+    cache: "no-store",
+    headers: { Accept: "application/json" },
+    ...options,
+  });
+  if (response.status === 401) throw new SessionExpired();
+  if (!response.ok) throw new Error(`${path} answered ${response.status}`);
+  return response.json();
+}
+
+// --- Actions ------------------------------------------------------------------------------
+
+async function redeliver(id, button) {
+  // Busy, not disabled: a disabled button drops the keyboard focus.
+  if (button.getAttribute("aria-busy") === "true") return;
+  button.setAttribute("aria-busy", "true");
+  try {
+    await call(`${API}/deliveries/${encodeURIComponent(id)}/redeliver`, { method: "POST" });
+    await refresh();
+  } catch (error) {
+    showProblem(error);
+  } finally {
+    button.removeAttribute("aria-busy");
+  }
+}
+
+async function loadInbox(name, node) {
+  try {
+    const answer = await call(`/_sandbox/inbox/${encodeURIComponent(name)}`);
+    ctx.inboxItems.set(name, answer.items);
+    showInbox(node, answer.items);
+  } catch (error) {
+    showProblem(error);
+  }
+}
+
+// --- Rendering with the filters ----------------------------------------------------------
+
+function render() {
+  const key = $("filter-key").value;
+  const status = $("filter-status").value;
+  const ownerMatches = (owner) => !key || (key === "-" ? owner === null : owner === key);
+  const drafts = state.data.drafts.filter(
+    (d) => ownerMatches(d.owner_key) && (!status || d.status === status),
+  );
+  const requests = state.data.requests.filter((r) => ownerMatches(r.owner_key));
+  // Each notification names its draft's patient, when the draft is listed.
+  const names = new Map(state.data.drafts.map((d) => [d.id, d.patient ? patientName(d) : ""]));
+  const deliveries = state.data.deliveries
+    .filter((d) => ownerMatches(d.owner_key))
+    .map((d) => ({ ...d, patient: names.get(d.draft_id) || "" }));
+  show("drafts", drafts, buildDraft);
+  show("requests", requests, buildRequest);
+  show("deliveries", deliveries, buildDelivery);
+  show("inboxes", state.data.inboxes, buildInbox, (i) => i.name);
+  show("keys", state.data.keys, buildKey, (k) => k.key);
+  $("count-drafts").textContent = String(drafts.length);
+  $("count-requests").textContent = String(requests.length);
+  $("count-deliveries").textContent = String(deliveries.length);
+}
+
+function show(name, items, build, keyOf) {
+  const limit = state.shown[name] || items.length;
+  const visible = items.slice(0, limit);
+  reconcile($(name), visible, keyOf || ((item) => item.id), (item) => build(item, ctx));
+  $(`${name}-empty`)?.toggleAttribute("hidden", items.length > 0);
+  const more = document.querySelector(`[data-more="${name}"]`);
+  if (more) {
+    const rest = items.length - visible.length;
+    more.parentElement.hidden = rest <= 0;
+    more.textContent = `Afficher ${Math.min(rest, PAGE[name])} de plus (${rest} non affichés)`;
+  }
+}
+
+// --- Loading and following changes ------------------------------------------------------------
+
+async function refresh() {
+  const answers = await Promise.all(LISTINGS.map((name) => call(`${API}/${name}`)));
+  LISTINGS.forEach((name, index) => {
+    state.data[name] = answers[index].items;
+  });
+  state.keyNames = new Map(state.data.keys.map((k) => [k.key, k.name]));
+  render();
+  for (const name of ctx.open) {
+    const node = $("inboxes").querySelector(`[data-key="${CSS.escape(name)}"]`);
+    if (node) loadInbox(name, node);
+  }
+}
+
+function setLive(live, message) {
+  const badge = $("live");
+  badge.dataset.state = live ? "live" : "offline";
+  badge.textContent = live ? "En direct" : "Hors ligne";
+  $("load-failed").hidden = live;
+  if (message) $("load-failed-text").textContent = message;
+}
+
+/** Say what went wrong; true when the session is gone (nothing to retry). */
+function showProblem(error) {
+  if (error instanceof SessionExpired) {
+    setLive(false, "Session d'administration expirée : rechargez la page pour saisir le jeton.");
+    return true;
+  }
+  setLive(false, "Le tableau de bord n'a pas pu joindre le sandbox. Nouvelle tentative en cours…");
+  return false;
+}
+
+async function follow() {
+  let retry = 500;
+  for (;;) {
+    try {
+      const since = state.cursor ? `&since=${encodeURIComponent(state.cursor)}` : "";
+      const answer = await call(`${API}/changes?wait=${WAIT_SECONDS}${since}`);
+      if (answer.cursor !== state.cursor) {
+        await refresh();
+        state.cursor = answer.cursor; // after the read: a change during it is seen next time
+      }
+      setLive(true);
+      retry = 500;
+    } catch (error) {
+      if (showProblem(error)) return; // signed out: nothing to follow until a reload
+      await new Promise((resolve) => window.setTimeout(resolve, retry));
+      retry = Math.min(retry * 2, 10000);
+    }
+  }
+}
+
+// --- Reset --------------------------------------------------------------------------------------
+
+function setUpReset() {
+  const ask = $("reset-ask");
+  const confirm = $("reset-confirm");
+  const done = $("reset-done");
+  $("reset-start").addEventListener("click", () => {
+    ask.hidden = true;
+    confirm.hidden = false;
+    done.hidden = true;
+    $("reset-cancel").focus();
+  });
+  $("reset-cancel").addEventListener("click", () => {
+    confirm.hidden = true;
+    ask.hidden = false;
+    $("reset-start").focus();
+  });
+  $("reset-go").addEventListener("click", async () => {
+    $("reset-go").disabled = true;
+    try {
+      const { deleted } = await call(`${API}/reset`, { method: "POST" });
+      done.textContent =
+        `Sandbox réinitialisé : ${plural(deleted.drafts, "demande effacée", "demandes effacées")}, ` +
+        `${plural(deleted.deliveries, "notification", "notifications")}, ` +
+        `${plural(deleted.journal, "appel", "appels")}.`;
+      done.hidden = false;
+      confirm.hidden = true;
+      ask.hidden = false;
+      $("reset-start").focus();
+      ctx.inboxItems.clear();
+      await refresh();
+    } catch (error) {
+      showProblem(error);
+    } finally {
+      $("reset-go").disabled = false;
+    }
+  });
+}
+
+function start() {
+  if (!$("drafts")) return;
+  $("filter-key").addEventListener("change", render);
+  $("filter-status").addEventListener("change", render);
+  for (const more of document.querySelectorAll("[data-more]")) {
+    more.addEventListener("click", () => {
+      state.shown[more.dataset.more] += PAGE[more.dataset.more];
+      render();
+    });
+  }
+  setUpReset();
+  window.setInterval(tickAutopilots, 1000);
+  follow();
+}
+
+start(); // a module runs once the page is parsed

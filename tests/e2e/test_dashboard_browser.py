@@ -1,0 +1,201 @@
+"""The dashboard in a real Chromium against a real server with OMNIDOC_ADMIN_TOKEN set.
+
+Each test signs in through the dashboard's form, then watches activity made over the
+API: the page must follow it live (no reload), errors next to their fields, "Renvoyer"
+making a new attempt at a real receiver, and the link builder's link opening prefilled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.server import SandboxServer
+from tests.helpers import AUTHOR, RECIPIENT, SCENARIO_PRACTITIONERS
+from tests.receiver import Receiver
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+TOKEN = "dashboard-e2e-4c1f"
+
+
+@pytest.fixture(scope="module")
+def sandbox(
+    tmp_path_factory: pytest.TempPathFactory, module_database_url: str | None
+) -> Iterator[SandboxServer]:
+    """One server for the module; a failed attempt is retried only after a minute."""
+    env = {
+        "OMNIDOC_ADMIN_TOKEN": TOKEN,
+        "OMNIDOC_WEBHOOK_RETRY_SCHEDULE": "60",
+        "OMNIDOC_WEBHOOK_TIMEOUT": "3",
+    }
+    if module_database_url:
+        env["OMNIDOC_DATABASE_URL"] = module_database_url
+    data_dir: Path = tmp_path_factory.mktemp("dashboard") / "data"
+    server = SandboxServer(data_dir, env=env).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def api(sandbox: SandboxServer) -> Iterator[httpx.Client]:
+    headers = {"Authorization": "Bearer sandbox-key-a"}
+    with httpx.Client(base_url=sandbox.base_url, headers=headers, timeout=30) as client:
+        yield client
+
+
+def open_dashboard(browser: Browser, sandbox: SandboxServer, **options: Any) -> Page:
+    """A fresh browser: the dashboard asks for the token, once."""
+    context = browser.new_context(base_url=sandbox.base_url, locale="fr-FR", **options)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.goto("/")
+    page.get_by_label("Jeton d'administration").fill(TOKEN)
+    page.get_by_role("button", name="Ouvrir le tableau de bord").click()
+    expect(page.locator("#live")).to_have_attribute("data-state", "live")
+    page.evaluate("window.__sameDocument = true")  # gone if the page ever reloads
+    return page
+
+
+@pytest.fixture
+def board(browser: Browser, sandbox: SandboxServer) -> Iterator[Page]:
+    page = open_dashboard(browser, sandbox)
+    yield page
+    page.context.close()
+
+
+def draft_item(page: Page, draft_id: str) -> Any:
+    return page.locator(f"#drafts .item[data-key='{draft_id}']")
+
+
+def test_dashboard_asks_for_the_token_once(board: Page, sandbox: SandboxServer) -> None:
+    cookies = {c["name"]: c for c in board.context.cookies()}
+    session = cookies["omnidoc_sandbox_admin"]
+    assert session["httpOnly"] is True
+    assert session["sameSite"] == "Strict"
+    assert TOKEN not in session["value"]
+    assert board.evaluate("document.cookie") == ""  # no script can read it
+    board.reload()
+    expect(board.locator("#drafts-title")).to_be_visible()
+    expect(board.get_by_label("Jeton d'administration")).to_have_count(0)
+    assert board.url == sandbox.base_url + "/"  # never in a URL
+    board.get_by_role("button", name="Se déconnecter").click()
+    expect(board.get_by_label("Jeton d'administration")).to_be_visible()
+
+
+def test_dashboard_follows_a_draft_live(board: Page, api: httpx.Client) -> None:
+    name = '<img src=/x onerror="window.__pwned=1">'
+    body = {
+        "patient": {"first_name": name},
+        "author_rpps": AUTHOR,
+        "recipient_rpps": SCENARIO_PRACTITIONERS[0],  # answers by itself 3 s after publication
+    }
+    draft_id = api.post("/api/interop/v1/drafts", json=body).json()["id"]
+    item = draft_item(board, draft_id)
+    expect(item).to_have_attribute("data-status", "temporary")
+    expect(item.locator(".item__title")).to_have_text(name)
+    assert item.locator("img").count() == 0
+
+    for step in ("visit", "publish"):
+        assert api.post(f"/_sandbox/drafts/{draft_id}/{step}").status_code == 200
+    expect(item).to_have_attribute("data-status", "in_progress")
+    expect(item.locator("[data-step='Publiée']")).to_have_class("timeline__step is-done")
+    expect(item.locator(".autopilot")).to_contain_text("Réponse automatique dans")
+
+    expect(item).to_have_attribute("data-status", "completed")  # no helper called
+    expect(item.locator("[data-step='Terminée']")).to_have_class("timeline__step is-done")
+    assert board.evaluate("window.__sameDocument") is True
+    assert board.evaluate("window.__pwned") is None
+
+
+def test_dashboard_shows_errors_next_to_their_fields(board: Page, api: httpx.Client) -> None:
+    bad = {"patient": {"nir": "11111111111111", "phone": "066666666"}, "text": "x"}
+    assert api.post("/api/interop/v1/drafts", json=bad).status_code == 422
+    call = board.locator("#requests .item").first
+    expect(call.locator(".badge")).to_have_text("422")
+    issues = call.locator(".issues")
+    expect(issues).to_be_visible()
+    for field, message in (
+        ("patient.nir", "15 caractères attendus"),
+        ("patient.phone", "Doit comporter 10 chiffres"),
+    ):
+        term = issues.locator("dt", has_text=field)
+        expect(term).to_have_count(1)
+        beside = term.evaluate("dt => dt.nextElementSibling.textContent")
+        assert message in beside, beside
+
+
+def test_dashboard_renvoyer_makes_a_new_attempt(board: Page, sandbox: SandboxServer) -> None:
+    receiver = Receiver(statuses=[500]).start()  # the first attempt fails, then 204
+    headers = {"Authorization": "Bearer sandbox-key-b"}
+    try:
+        with httpx.Client(base_url=sandbox.base_url, headers=headers) as vendor_b:
+            hook = vendor_b.put("/_sandbox/webhook", json={"url": receiver.url})
+            receiver.secret = hook.json()["secret"]
+            body = {"author_rpps": AUTHOR, "recipient_rpps": RECIPIENT}
+            draft_id = vendor_b.post("/api/interop/v1/drafts", json=body).json()["id"]
+            for step in ("visit", "publish"):
+                assert vendor_b.post(f"/_sandbox/drafts/{draft_id}/{step}").status_code == 200
+        receiver.wait_for(1)
+        board.get_by_label("Clé API").select_option("sandbox-key-b")
+        delivery = board.locator("#deliveries .item").first
+        expect(delivery.locator(".attempt")).to_have_count(1)
+        expect(delivery.locator(".attempt")).to_contain_text("HTTP 500")
+        expect(delivery).to_have_attribute("data-status", "pending")
+
+        delivery.get_by_role("button", name="Renvoyer").focus()
+        board.keyboard.press("Enter")  # from the keyboard: the focus must survive the update
+
+        expect(delivery.locator(".attempt")).to_have_count(2)
+        expect(delivery.locator(".attempt").nth(1)).to_contain_text("HTTP 204")
+        expect(delivery).to_have_attribute("data-status", "delivered")
+        assert board.evaluate("document.activeElement.dataset.focus") == "redeliver"
+        first, second = receiver.wait_for(2)
+        assert first.webhook_id == second.webhook_id
+        assert second.verified
+    finally:
+        receiver.stop()
+
+
+def test_dashboard_link_builder_opens_prefilled(board: Page, sandbox: SandboxServer) -> None:
+    form = board.locator("#link-form")
+    form.get_by_label("Prénom").fill("Amélie")
+    form.get_by_label("Nom", exact=True).fill("D'Argent & Fils")
+    form.get_by_label("Adresse").fill("3 rue des Lilas\n59000 Lille")
+    form.get_by_label("NIR de l'assuré").fill("11111111111111")
+    form.get_by_label("Médecin requis").select_option(RECIPIENT)
+    nir = form.locator(".field[data-field='patient_nir']")
+    expect(nir).to_have_class("field field--error")  # the server's rule, next to the field
+    expect(nir).to_contain_text("14 reçus")
+    expect(board.locator("#link-summary")).to_contain_text("1 invalide")
+    link = board.locator("#link-output").input_value()
+    assert link.startswith(f"{sandbox.base_url}/interop/drafts/new#patient_first_name=Am%C3%A9lie")
+    assert "patient_address=3%20rue%20des%20Lilas%5Cn59000%20Lille" in link
+
+    with board.context.expect_page() as opened:
+        board.get_by_role("link", name="Ouvrir le lien").click()
+    page = opened.value
+    page.locator("#link-report").wait_for(state="visible")
+    assert page.url == f"{sandbox.base_url}/interop/drafts/new"
+    expect(page.get_by_label("Prénom")).to_have_value("Amélie")
+    expect(page.get_by_label("Nom", exact=True)).to_have_value("D'Argent & Fils")
+    expect(page.get_by_label("Adresse")).to_have_value("3 rue des Lilas\n59000 Lille")
+    expect(page.get_by_label("Médecin requis")).to_have_value(RECIPIENT)
+    expect(page.locator(".field[data-field='patient_nir']")).to_have_class("field field--error")
+
+
+def test_dashboard_fits_a_phone(
+    browser: Browser, sandbox: SandboxServer, api: httpx.Client
+) -> None:
+    page = open_dashboard(browser, sandbox, viewport={"width": 375, "height": 812})
+    try:
+        draft_id = api.post("/api/interop/v1/drafts", json={"text": "x" * 300}).json()["id"]
+        expect(draft_item(page, draft_id)).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    finally:
+        page.context.close()
