@@ -2,7 +2,8 @@
 # CI's Docker step: the image builds, starts healthy, answers the Omnidoc document's
 # curl examples, keeps its data across a restart on its volume, and the compose file
 # comes up healthy and shows the whole flow (webhook into the built-in inbox, and a
-# scenario practitioner's automatic answer).
+# scenario practitioner's automatic answer) and passes the README's vendor test with the
+# Docker values (its receiver on the host, called back at host.docker.internal).
 # With SMOKE_POSTGRES_URL (a PostgreSQL database on 127.0.0.1), the image also runs
 # on it: draft, upload, `omnidoc-sandbox reset` inside the container.
 # Not optional: any failure prints "Docker step failed: …" and exits non-zero.
@@ -267,8 +268,20 @@ curl -sSf -H "Authorization: Bearer sandbox-key-a" -o "$WORK/auto.pdf" "$complet
 [ "$(head -c 5 "$WORK/auto.pdf")" = "%PDF-" ] || fail "the report of the automatic answer is not a PDF"
 say "completed by itself; report $(wc -c <"$WORK/auto.pdf") bytes"
 
+# The README's vendor test, exactly as printed, against the compose sandbox with the
+# Docker values it shows: the receiver listens on 0.0.0.0 and the sandbox calls it back
+# at host.docker.internal (the compose file maps it to the host).
+stage="the README's vendor test against the compose sandbox (WEBHOOK_HOST=host.docker.internal)"
+say "$stage"
+[ -x "$ROOT/.venv/bin/python" ] || fail "$ROOT/.venv/bin/python not found: run make install first"
+(cd "$ROOT" && .venv/bin/python -m tests.readme "## A vendor's integration test (pytest)") >"$WORK/test_vendor.py"
+(cd "$WORK" && SANDBOX_URL=$base WEBHOOK_BIND=0.0.0.0 WEBHOOK_HOST=host.docker.internal \
+  "$ROOT/.venv/bin/python" -m pytest -q -p no:cacheprovider test_vendor.py >"$WORK/vendor.log" 2>&1) \
+  || { tail -30 "$WORK/vendor.log" >&2; fail "the README's vendor test failed against the compose sandbox"; }
+say "$(tail -n1 "$WORK/vendor.log")"
+
 stage="docker compose down -v"
 say "$stage"
 docker compose down -v >/dev/null 2>&1
 compose_started=0
-echo "Docker step passed: image $IMAGE ($((size / 1000000)) MB): examples, restart, ${SMOKE_POSTGRES_URL:+PostgreSQL, }compose"
+echo "Docker step passed: image $IMAGE ($((size / 1000000)) MB): examples, restart, ${SMOKE_POSTGRES_URL:+PostgreSQL, }compose, README vendor test"

@@ -2,7 +2,8 @@
 
 One channel for all of it: the error handlers, the fault middleware and the routes
 write into the ASGI scope's state; the journal middleware reads it once the answer has
-gone out (docs/architecture.md, "One request").
+gone out (docs/architecture.md, "One request"), and the access log prints its codes and
+hints on the console.
 """
 
 from __future__ import annotations
@@ -25,6 +26,14 @@ class CallNotes:
     errors: list[FieldIssue] = field(default_factory=list)
     warnings: list[FieldIssue] = field(default_factory=list)
     draft_id: str | None = None
+    # field -> a hint that quotes nothing sent ("did you mean patient.nir?"): safe to log.
+    hints: dict[str, str] = field(default_factory=dict)
+
+
+def peek(scope: Scope) -> CallNotes | None:
+    """This call's notes if anything wrote some, without creating them."""
+    notes = scope.get("state", {}).get(_KEY)
+    return notes if isinstance(notes, CallNotes) else None
 
 
 def of(scope: Scope) -> CallNotes:

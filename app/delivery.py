@@ -30,7 +30,12 @@ if TYPE_CHECKING:
 logger = logging.getLogger("omnidoc_sandbox.webhooks")
 T = TypeVar("T")
 
-NO_ENDPOINT = "no webhook URL registered for this key"
+# What the vendor sees in the failed attempt: the event is kept and retried on the schedule.
+NO_ENDPOINT = (
+    "no webhook URL registered for this key: PUT /_sandbox/webhook, then POST "
+    "/_sandbox/webhooks/deliveries/{id}/redeliver with this delivery's id to send it now "
+    "(else it waits for its next retry, if any: OMNIDOC_WEBHOOK_RETRY_SCHEDULE)"
+)
 RESPONSE_BODY_MAX = 1024
 
 

@@ -48,12 +48,34 @@ ON_ENTER: dict[DraftStatus, Callable[[Session, Draft, str, reports.Directory | N
 }
 
 
+# How a caller makes a draft enter each status, for the advice of an impossible move.
+HOW_TO_ENTER: dict[DraftStatus, str] = {
+    S.DRAFT: "visit its redirect_url (a browser's GET, or POST /_sandbox/drafts/{id}/visit)",
+    S.IN_PROGRESS: "publish it (POST /_sandbox/drafts/{id}/publish, or the page)",
+    S.COMPLETED: "complete it (POST /_sandbox/drafts/{id}/complete, or the page)",
+}
+
+
+def _advice(draft: Draft, previous: DraftStatus, to: DraftStatus) -> str:
+    """The moves that would make `to` possible, when it lies ahead on the forward path."""
+    if not any(start == previous for start, _ in ALLOWED_MOVES):
+        return f" '{previous}' is final."
+    ahead = {start: end for start, end in ALLOWED_MOVES if end != S.CANCELLED}
+    steps, current = [], previous
+    while (current, to) not in ALLOWED_MOVES and current in ahead:
+        current = ahead[current]
+        steps.append(HOW_TO_ENTER[current].replace("{id}", draft.id))
+    if not steps or (current, to) not in ALLOWED_MOVES:
+        return ""
+    return f" First {', then '.join(steps)}."
+
+
 def check_move(draft: Draft, to: DraftStatus) -> None:
     """Refuse a move ALLOWED_MOVES does not list; callers check it before anything else."""
     previous = DraftStatus(draft.status)
     if (previous, to) not in ALLOWED_MOVES:
         raise InvalidTransition(
-            f"A draft in status '{previous}' cannot become '{to}'.",
+            f"A draft in status '{previous}' cannot become '{to}'." + _advice(draft, previous, to),
             extra={"current_status": str(previous), "requested_status": str(to)},
         )
 

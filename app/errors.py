@@ -367,12 +367,53 @@ async def _http_exception_handler(request: Request, exc: Exception) -> JSONRespo
     return _answer(request, error)
 
 
+# Where FastAPI found a bad value, as a vendor calls it; a body's fields keep the default.
+_PLACES = {"query": "query parameter", "path": "path parameter", "header": "header"}
+
+
+def _described(request: Request) -> dict[str, str]:
+    """The route's parameter descriptions (those OpenAPI shows), by name."""
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    params = [
+        *getattr(dependant, "query_params", ()),
+        *getattr(dependant, "path_params", ()),
+        *getattr(dependant, "header_params", ()),
+    ]
+    return {p.alias: p.field_info.description for p in params if p.field_info.description}
+
+
+def _parameter_problem(request: Request, errors: Iterable[Mapping[str, Any]]) -> ApiError | None:
+    """A 422 that speaks of the query (or path, header) parameters at fault, not of fields."""
+    described, issues = _described(request), []
+    named: dict[str, list[str]] = {}  # place -> names, in order
+    for err in errors:
+        loc = [str(part) for part in err.get("loc", ())]
+        if len(loc) < 2 or loc[0] not in _PLACES:
+            return None
+        name, place = ".".join(loc[1:]), _PLACES[loc[0]]
+        expected = f" Expected: {described[name]}" if name in described else ""
+        message = f"{place.capitalize()} {name}: {str(err['msg']).rstrip('.')}.{expected}"
+        kind = str(err.get("type", "invalid"))
+        issues.append(FieldIssue(name, _PYDANTIC_CODES.get(kind, kind), message))
+        if name not in named.setdefault(place, []):
+            named[place].append(name)
+    listed = " and ".join(
+        f"{place}{'s' if len(names) > 1 else ''} {', '.join(names)}"
+        for place, names in named.items()
+    )
+    verb = "is" if sum(len(names) for names in named.values()) == 1 else "are"
+    return ValidationFailed(
+        f"The {listed} {verb} not valid; see `errors`. Nothing was done.", errors=issues
+    )
+
+
 async def _request_validation_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     issues = framework_issues(exc.errors())
     if any(issue.code == "json_invalid" for issue in issues):
         return _answer(request, InvalidJson())
-    return _answer(request, ValidationFailed(errors=issues))
+    error = _parameter_problem(request, exc.errors()) or ValidationFailed(errors=issues)
+    return _answer(request, error)
 
 
 async def _unhandled_handler(request: Request, exc: Exception) -> JSONResponse:

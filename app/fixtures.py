@@ -90,6 +90,11 @@ class Fixtures(BaseModel):
     def is_known_practitioner(self, rpps: str) -> bool:
         return self.practitioner(rpps) is not None
 
+    def rpps_examples(self, count: int = 3) -> tuple[str, ...]:
+        """A few RPPS of the directory to name in an error; scenario practitioners last."""
+        ordered = sorted(self.practitioners, key=lambda p: p.autopilot is not None)
+        return tuple(p.rpps for p in ordered[:count])
+
 
 def _where(path: Path, loc: tuple[int | str, ...], raw: object) -> str:
     """Render a pydantic location as `file: api_keys[1] (key 'x'), field 'webhook_url'`."""

@@ -1,11 +1,16 @@
 """The maps a newcomer trusts stay complete: every module is in the README's layout and in
-docs/architecture.md."""
+docs/architecture.md; the README's examples hold together (tests/e2e/test_readme.py runs
+them)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+
+from app.longpoll import MAX_WAIT_SECONDS
+from tests.readme import blocks, section
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULES = sorted(
@@ -25,3 +30,17 @@ def test_readme_layout_names_every_module(module: str) -> None:
 @pytest.mark.parametrize("module", MODULES)
 def test_architecture_names_every_module(module: str) -> None:
     assert module in (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+
+
+def test_readme_long_polls_fit_the_client_timeout() -> None:
+    """A `wait` longer than httpx's timeout (5 s by default) raises ReadTimeout."""
+    setup = blocks("python", section("## Calls, with curl and Python"))[0].source
+    client_timeout = int(re.search(r"timeout=(\d+)", setup).group(1))  # type: ignore[union-attr]
+    waits = [
+        float(wait)
+        for block in blocks("python")
+        for wait in re.findall(r"""["']wait["']: *([\d.]+)""", block.source)
+    ]
+    assert waits, "the README shows no long poll any more: update this test"
+    assert max(waits) < client_timeout
+    assert client_timeout > MAX_WAIT_SECONDS  # any wait a reader may try

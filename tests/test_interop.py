@@ -12,7 +12,7 @@ from app.config import Settings
 from app.errors import FieldIssue
 from app.main import create_app
 from app.routes.common import warnings_header
-from tests.helpers import AUTHOR, KEY_B, auth, create_draft, wait_ready
+from tests.helpers import AUTHOR, KEY_B, assert_problem, auth, create_draft, wait_ready
 
 DOC_CURL_BODY = {
     "author_rpps": "1111111111",
@@ -55,6 +55,13 @@ def test_create_draft_unknown_author(client: TestClient) -> None:
     response = client.post(URL, json={"author_rpps": "10000000008"}, headers=auth())
     assert response.status_code == 422
     assert response.json()["errors"][0]["code"] == "unknown_author_rpps"
+
+
+def test_create_draft_unknown_author_names_rpps_of_the_directory(client: TestClient) -> None:
+    response = client.post(URL, json={"author_rpps": "10000000008"}, headers=auth())
+    [error] = assert_problem(response, 422, "validation_failed")["errors"]
+    assert error["code"] == "unknown_author_rpps"
+    assert "e.g. 10002170750, 10001234565, 10002345675." in error["message"]
 
 
 def test_create_draft_reports_every_error_at_once(client: TestClient) -> None:
@@ -148,15 +155,21 @@ def test_create_draft_warnings_travel_in_header(client: TestClient) -> None:
     assert ("extra", "unknown_field") in pairs
 
 
-def test_create_draft_many_unknown_fields_are_summarised(client: TestClient) -> None:
-    body = {f"unknown_{i:05d}": i for i in range(20000)}
+def test_create_draft_many_unknown_fields_cut_the_header_not_the_journal(
+    client: TestClient,
+) -> None:
+    body = {f"unknown_{i:03d}": i for i in range(300)}
     response = client.post(URL, json=body, headers=auth())
     assert response.status_code == 200
     header = response.headers["Omnidoc-Sandbox-Warnings"]
     assert len(header) <= 4096
     warnings = json.loads(header)
-    assert warnings[0] == {"field": "unknown_00000", "code": "unknown_field"}
-    assert warnings[-1] == {"field": "", "code": "unknown_field"}
+    assert warnings[0] == {"field": "unknown_000", "code": "unknown_field"}
+    assert warnings[-1] == {"code": "truncated"}
+    assert all(w["field"] for w in warnings[:-1])  # each named, none folded
+    entry = client.get("/_sandbox/requests", headers=auth()).json()["items"][0]
+    assert [w["field"] for w in entry["warnings"]] == list(body)
+    assert entry["warnings"][-1]["message"] == "unknown_299 is not an Omnidoc field."
 
 
 def test_warnings_header_is_cut_at_4_kib() -> None:
@@ -168,7 +181,18 @@ def test_warnings_header_is_cut_at_4_kib() -> None:
     assert decoded[-1] == {"code": "truncated"}
     assert decoded[0] == {"field": "patient.field_0000", "code": "unknown_field"}
     assert len(warnings_header(issues[:3])) < 200
+    assert json.loads(warnings_header(issues[:3]))[-1]["field"] == "patient.field_0002"
     assert warnings_header([FieldIssue("é", "x", "")]) == '[{"field":"\\u00e9","code":"x"}]'
+
+
+@pytest.mark.parametrize("limit", range(40, 160, 7))
+def test_warnings_header_keeps_as_many_as_fit(limit: int) -> None:
+    issues = [FieldIssue(f"f{i}", "c", "m") for i in range(20)]  # {"field":"fN","code":"c"}
+    header = warnings_header(issues, limit=limit)
+    kept = json.loads(header)[:-1]
+    assert len(header) <= limit
+    assert kept == [{"field": f"f{i}", "code": "c"} for i in range(len(kept))]
+    assert len(header) + len(',{"field":"f10","code":"c"}') > limit  # one more would not fit
 
 
 def test_create_draft_strict_mode_turns_warnings_into_errors(

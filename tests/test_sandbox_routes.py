@@ -139,6 +139,56 @@ def test_impossible_transitions(client: TestClient, steps: tuple[str, ...], step
     assert "current_status" in problem
 
 
+def test_publish_temporary_draft_says_to_visit_first(client: TestClient) -> None:
+    draft_id = create_draft(client, READY)
+    problem = assert_problem(_step(client, draft_id, "publish"), 409, "invalid_transition")
+    assert "redirect_url" in problem["detail"]
+    assert f"POST /_sandbox/drafts/{draft_id}/visit" in problem["detail"]
+
+
+def test_complete_draft_says_what_comes_first(client: TestClient) -> None:
+    draft_id = create_draft(client, READY)
+    _drive(client, draft_id, "visit")
+    problem = assert_problem(_step(client, draft_id, "complete"), 409, "invalid_transition")
+    assert f"First publish it (POST /_sandbox/drafts/{draft_id}/publish" in problem["detail"]
+
+
+def test_publish_cancelled_draft_says_it_is_final(client: TestClient) -> None:
+    draft_id = create_draft(client, READY)
+    _drive(client, draft_id, "cancel")
+    problem = assert_problem(_step(client, draft_id, "publish"), 409, "invalid_transition")
+    assert problem["detail"].endswith("'cancelled' is final.")
+
+
+def test_publish_draft_unknown_author_names_rpps_of_the_directory(client: TestClient) -> None:
+    draft_id = create_draft(client, {"recipient_rpps": RECIPIENT})
+    _drive(client, draft_id, "visit")
+    response = _step(client, draft_id, "publish", json={"author_rpps": "10000000008"})
+    [error] = assert_problem(response, 422, "validation_failed")["errors"]
+    assert error["code"] == "unknown_author_rpps"
+    assert f"e.g. {AUTHOR}, {RECIPIENT}" in error["message"]
+
+
+def test_list_deliveries_bad_wait_speaks_of_the_query_parameter(client: TestClient) -> None:
+    response = client.get("/_sandbox/webhooks/deliveries?wait=99", headers=auth())
+    problem = assert_problem(response, 422, "validation_failed")
+    assert (
+        problem["detail"]
+        == "The query parameter wait is not valid; see `errors`. Nothing was done."
+    )
+    [error] = problem["errors"]
+    assert (error["field"], error["code"]) == ("wait", "less_than_equal")
+    assert error["message"].startswith("Query parameter wait: Input should be less than or equal")
+    assert "Expected: Seconds (≤ 30, fractions allowed)" in error["message"]
+
+
+def test_list_requests_bad_parameters_are_named_together(client: TestClient) -> None:
+    response = client.get("/_sandbox/requests?wait=abc&after=%00", headers=auth())
+    problem = assert_problem(response, 422, "validation_failed")
+    assert problem["detail"].startswith("The query parameters after, wait are not valid")
+    assert {e["field"] for e in problem["errors"]} == {"wait", "after"}
+
+
 def test_helpers_are_scoped_to_the_key(client: TestClient) -> None:
     draft_id = create_draft(client, READY)
     for step in ("visit", "publish", "complete", "cancel"):

@@ -360,6 +360,20 @@ def test_validate_draft_author_rpps_unknown() -> None:
     assert pairs(report.errors) == {("author_rpps", "unknown_author_rpps")}
 
 
+def test_validate_draft_author_rpps_unknown_names_directory_examples() -> None:
+    report = validate_draft(
+        {"author_rpps": "10003456786", "recipient_rpps": "10003456786"},
+        strict=False,
+        is_known_practitioner=lambda rpps: False,
+        directory_examples=("10002170750", "10001234565"),
+    )
+    [error] = report.errors
+    assert error.message.endswith("(OMNIDOC_FIXTURES), e.g. 10002170750, 10001234565.")
+    assert {w.code: w.message for w in report.warnings}["unknown_recipient_rpps"].endswith(
+        "e.g. 10002170750, 10001234565."
+    )
+
+
 def test_validate_draft_recipient_rpps_unknown_warns() -> None:
     report = check({"recipient_rpps": "10003456786"}, strict=True)
     assert report.errors == ()

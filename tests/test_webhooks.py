@@ -163,6 +163,16 @@ def test_run_once_without_endpoint_follows_the_schedule(engine: Engine, settings
     assert _events(engine)[0].status == "failed"
 
 
+def test_run_once_without_endpoint_says_how_to_send_it(engine: Engine, settings: Settings) -> None:
+    _published(engine, key=BARE.key)
+    _run(_worker(engine, settings, lambda _: httpx.Response(200)))
+    [delivery] = deliveries.list_deliveries(engine, api_key=BARE)
+    error = delivery.attempts[0].error or ""
+    assert error.startswith("no webhook URL registered for this key: PUT /_sandbox/webhook, ")
+    assert "POST /_sandbox/webhooks/deliveries/{id}/redeliver with this delivery's id" in error
+    assert len(error) <= 500  # what an attempt row keeps (outbox.record)
+
+
 def test_run_once_keeps_per_draft_order(engine: Engine, settings: Settings) -> None:
     draft_id = _published(engine)
     drafts.cancel_draft(engine, draft_id=draft_id, owner_key=KEY.key, base_url="http://s")

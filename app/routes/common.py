@@ -17,7 +17,9 @@ from app.validation import ValidationReport
 def apply_report(request: Request, response: Response, report: ValidationReport) -> None:
     """Warnings go to the header and, with their messages, to the journal; errors are a 422
     that carries the warnings header too (README, "Validation")."""
-    callnotes.of(request.scope).warnings = list(report.warnings)
+    notes = callnotes.of(request.scope)
+    notes.warnings = list(report.warnings)
+    notes.hints.update(report.hints)
     headers = {WARNINGS_HEADER: warnings_header(report.warnings)} if report.warnings else {}
     if report.errors:
         raise ValidationFailed(
@@ -33,18 +35,23 @@ def json_dumps_ascii(value: object) -> str:
 
 
 def warnings_header(warnings: Iterable[FieldIssue], limit: int = 4096) -> str:
-    """ASCII JSON list of {field, code}, cut to `limit` bytes with a final truncated marker."""
-    items = [{"field": w.field, "code": w.code} for w in warnings]
-    value = json_dumps_ascii(items)
-    if len(value) <= limit:
-        return value
+    """ASCII JSON list of {field, code}, cut to `limit` bytes with a final truncated marker.
+
+    Built item by item and stopped at the limit: a body of 100,000 unknown fields costs
+    the same header as one of 100.
+    """
     marker = json_dumps_ascii({"code": "truncated"})
     kept: list[str] = []
-    size = 2 + len(marker)  # the brackets and the marker
-    for item in items:
-        encoded = json_dumps_ascii(item)
-        if size + len(encoded) + 1 > limit:
+    size = 2  # the brackets
+    for warning in warnings:
+        encoded = json_dumps_ascii({"field": warning.field, "code": warning.code})
+        if size + len(encoded) + len(kept) > limit:  # len(kept): the commas so far
             break
         kept.append(encoded)
-        size += len(encoded) + 1
+        size += len(encoded)
+    else:
+        return "[" + ",".join(kept) + "]"
+    # Cut: drop items until the marker fits too.
+    while kept and size + len(marker) + len(kept) > limit:
+        size -= len(kept.pop())
     return "[" + ",".join([*kept, marker]) + "]"

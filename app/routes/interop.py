@@ -80,6 +80,7 @@ async def create_draft(
         body,
         strict=runtime.settings.strict,
         is_known_practitioner=runtime.fixtures.is_known_practitioner,
+        directory_examples=runtime.fixtures.rpps_examples(),
     )
     apply_report(request, response, report)
     draft = await run_in_threadpool(drafts.create_draft, engine, owner_key=api_key.key, body=body)

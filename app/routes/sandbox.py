@@ -106,6 +106,7 @@ async def publish_draft(
         recipient_rpps=body.recipient_rpps,
         strict=runtime.settings.strict,
         is_known_practitioner=runtime.fixtures.is_known_practitioner,
+        directory_examples=runtime.fixtures.rpps_examples(),
     )
     apply_report(request, response, report)
     return await run_in_threadpool(

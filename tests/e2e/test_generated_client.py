@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.server import SandboxServer
+from tests.readme import SANDBOX_URL, first_python_block
 
 pytestmark = pytest.mark.e2e
 
@@ -65,3 +66,8 @@ def test_generated_client_runs_the_whole_flow(sandbox: SandboxServer, tmp_path: 
 
     out = _run(python, Path(__file__).parent / "client_flow.py", sandbox.base_url, cwd=tmp_path)
     assert "client flow ok" in out
+
+    # The README's example, as printed but for the address, with the same client.
+    example = first_python_block("## Generate a client").replace(SANDBOX_URL, sandbox.base_url)
+    (tmp_path / "readme_example.py").write_text(example)
+    _run(python, tmp_path / "readme_example.py", cwd=tmp_path)

@@ -1,7 +1,11 @@
-"""The README's vendor integration test runs, as printed, against a real server."""
+"""The README's examples run as printed against a real server: every python block in order,
+the curl walkthrough and the first call as shell scripts, the vendor test with pytest.
+They share one server, as a reader's session would (each example makes its own drafts)."""
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,42 +13,125 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.server import SandboxServer
+from tests.readme import SANDBOX_URL, Block, blocks, first_python_block, section
 
 pytestmark = pytest.mark.e2e
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+PNG = b"\x89PNG\r\n\x1a\n" + b"synthetic"
+PDF = b"%PDF-1.4\n%synthetic\n%%EOF\n"
+
+# Each python block runs in one namespace, after the ones above it, as a reader would
+# paste them into one interpreter. Every HTTP answer is recorded so that a call the
+# README does not expect to fail cannot fail silently.
+RUNNER = """
+import json, sys
+import httpx
+
+answers = []
+_send = httpx.Client.send
 
 
-def _python_block_after(heading: str) -> str:
-    text = README.read_text(encoding="utf-8")
-    section = text[text.index(heading) :]
-    start = section.index("```python\n") + len("```python\n")
-    return section[start : section.index("```\n", start)]
+def send(self, request, **kwargs):
+    response = _send(self, request, **kwargs)
+    answers.append([request.method, request.url.path, response.status_code])
+    return response
 
 
-def test_readme_vendor_example_passes(sandbox: SandboxServer, tmp_path: Path) -> None:
-    source = _python_block_after("## A vendor's integration test (pytest)")
-    assert 'SANDBOX = "http://127.0.0.1:8000"' in source
+httpx.Client.send = send
+namespace = {"__name__": "readme"}
+for block in json.load(open(sys.argv[1])):
+    # Padded so that a traceback names the block's own lines of README.md.
+    code = compile("\\n" * (block["line"] - 1) + block["source"], "README.md", "exec")
+    exec(code, namespace)
+json.dump(answers, open(sys.argv[2], "w"))
+"""
+
+# The one failure the README's python blocks cause on purpose: an injected fault.
+EXPECTED_FAILURES = [["POST", "/api/interop/v1/drafts", 429]]
+
+# In the suite, curl fails on an HTTP error (the README's commands, run by hand, show it).
+SHELL_PRELUDE = """set -euo pipefail
+curl() { command curl --fail-with-body "$@"; }
+"""
+
+
+def _files(folder: Path) -> None:
+    for name in ("a.png", "b.png", "c.png"):
+        (folder / name).write_bytes(PNG)
+    (folder / "b.pdf").write_bytes(PDF)
+
+
+def _at(server: SandboxServer, source: str) -> str:
+    return source.replace(SANDBOX_URL, server.base_url)
+
+
+def _run_shell(server: SandboxServer, folder: Path, sh_blocks: list[Block]) -> str:
+    script = folder / "walkthrough.sh"
+    script.write_text(SHELL_PRELUDE + "".join(_at(server, b.source) for b in sh_blocks))
+    result = subprocess.run(
+        ["bash", "-e", str(script)], cwd=folder, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def test_readme_marks_few_blocks_not_run() -> None:
+    skipped = [block for block in blocks("python") if block.not_run is not None]
+    assert len(skipped) <= 2, [block.line for block in skipped]
+    assert all(block.not_run for block in skipped)  # each says why
+    assert len(blocks("python")) - len(skipped) >= 10
+
+
+def test_readme_python_blocks_run_in_order(module_sandbox: SandboxServer, tmp_path: Path) -> None:
+    _files(tmp_path)
+    runnable = [
+        {"line": block.line, "source": _at(module_sandbox, block.source)}
+        for block in blocks("python")
+        if block.not_run is None
+    ]
+    (tmp_path / "blocks.json").write_text(json.dumps(runnable))
+    (tmp_path / "runner.py").write_text(RUNNER)
+    result = subprocess.run(
+        [sys.executable, "runner.py", "blocks.json", "answers.json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    answers = json.loads((tmp_path / "answers.json").read_text())
+    assert [answer for answer in answers if answer[2] >= 400] == EXPECTED_FAILURES
+    assert "unknown_field" in result.stdout  # the journal example printed the typo
+    assert result.stdout.rstrip().endswith("Z")  # the scenario example printed its due time
+
+
+def test_readme_curl_walkthrough_runs(module_sandbox: SandboxServer, tmp_path: Path) -> None:
+    _files(tmp_path)
+    sh_blocks = blocks("sh", section("## Calls, with curl and Python"))
+    out = _run_shell(module_sandbox, tmp_path, sh_blocks)
+    assert (tmp_path / "cr.pdf").read_bytes().startswith(b"%PDF-")  # the completed draft's
+    assert "telexpertise.status_changed" in out  # the redelivered event, in the inbox
+    assert out.rstrip().endswith('{"deleted":1}')  # the last command: the fault rule removed
+
+
+def test_readme_first_call_leads_to_a_report(module_sandbox: SandboxServer, tmp_path: Path) -> None:
+    out = _run_shell(module_sandbox, tmp_path, blocks("sh", section("### First call")))
+    assert '"redirect_url"' in out
+    assert '"status":"completed"' in out
+    assert (tmp_path / "cr.pdf").read_bytes().startswith(b"%PDF-")
+
+
+def test_readme_vendor_example_passes(module_sandbox: SandboxServer, tmp_path: Path) -> None:
+    source = first_python_block("## A vendor's integration test (pytest)")
     vendor_test = tmp_path / "test_vendor.py"
-    vendor_test.write_text(source.replace("http://127.0.0.1:8000", sandbox.base_url))
+    vendor_test.write_text(source)  # as printed: the address comes from SANDBOX_URL
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(vendor_test)],
         cwd=tmp_path,
+        env={**os.environ, "SANDBOX_URL": module_sandbox.base_url},
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
-
-
-def test_readme_scenario_practitioner_example_runs(sandbox: SandboxServer, tmp_path: Path) -> None:
-    setup = _python_block_after("## Calls, with curl and Python")  # defines `api`
-    example = _python_block_after("### Scenario practitioners (automatic answers)")
-    script = tmp_path / "scenario.py"
-    script.write_text((setup + example).replace("http://127.0.0.1:8000", sandbox.base_url))
-    result = subprocess.run(
-        [sys.executable, str(script)], capture_output=True, text=True, timeout=60
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.strip().endswith("Z")  # autopilot_due_at, printed
