@@ -26,12 +26,17 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# One pytest worker per core (JOBS=1: one process, in order). A module's tests stay on one
+# worker (--dist loadscope), so a server a module starts once is started once.
+JOBS ?= auto
+PYTEST := $(BIN)/python -m pytest -n $(JOBS) --dist loadscope
+
 test: lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 # The same without the end-to-end tests (real server processes): a quick loop while coding.
 test-fast: lint
-	$(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
+	$(PYTEST) -m "not e2e" $(PYTEST_ARGS)
 
 format: install
 	$(BIN)/ruff check --fix .

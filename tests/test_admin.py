@@ -178,7 +178,7 @@ def test_admin_redeliver_adds_an_attempt(tmp_path: Path, database_url: str | Non
         assert response.status_code == 200, response.text
         assert response.json()["owner_key"] == KEY_B
         wait_for(client, lambda: len(delivery()["attempts"]) == 2)
-        assert delivery()["attempts"][1]["error"] == "no webhook URL registered for this key"
+        assert delivery()["attempts"][1]["error"].startswith("no webhook URL registered")
 
 
 def test_admin_redeliver_unknown(client: TestClient) -> None:
