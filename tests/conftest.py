@@ -22,15 +22,6 @@ from tests.helpers import wait_ready
 TEST_DATABASE_URL = os.environ.get("OMNIDOC_TEST_DATABASE_URL")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the browser tests last, keeping their order.
-
-    Their session-wide Chromium holds Playwright's event loop until the session ends,
-    and tests that call asyncio.run() cannot run while it is open.
-    """
-    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
-
-
 @pytest.fixture(scope="session")
 def _postgres_admin() -> Iterator[Engine | None]:
     """One autocommit connection pool to the test server for the whole session."""

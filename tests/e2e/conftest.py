@@ -46,9 +46,13 @@ def sandbox(make_server: MakeServer) -> SandboxServer:
     return make_server()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """One headless Debian Chromium for the whole session; fails (never skips) without it."""
+    """One headless Debian Chromium per module; fails (never skips) without it.
+
+    Not one per session: Playwright's event loop runs while it is open, and a later test
+    on the same worker that calls asyncio.run() would fail.
+    """
     if not CHROMIUM.exists():
         pytest.fail(MISSING, pytrace=False)
     with sync_playwright() as playwright:
