@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -20,6 +20,8 @@ T = TypeVar("T")
 
 # Execution option asking SQLite to take the write lock when the transaction begins.
 _IMMEDIATE = "omnidoc_sqlite_immediate"
+# How long a SQLite statement waits for another connection's write lock.
+_BUSY_TIMEOUT_MS = 30000
 
 
 def create_db_engine(settings: Settings) -> Engine:
@@ -35,7 +37,7 @@ def create_db_engine(settings: Settings) -> Engine:
         # Let SQLAlchemy, not pysqlite, decide when a transaction begins.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
         _enable_wal(cursor)
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -101,6 +103,19 @@ def write_session(engine: Engine) -> Iterator[Session]:
             raise
 
 
+@contextmanager
+def write_connection(engine: Engine) -> Iterator[Connection]:
+    """`write_session` for SQLAlchemy Core statements: the write lock from BEGIN, committed
+    on success, rolled back on error."""
+    options = {_IMMEDIATE: True}
+    with (
+        _writer_lock(engine),
+        engine.connect().execution_options(**options) as connection,
+        connection.begin(),
+    ):
+        yield connection
+
+
 # One lock per SQLite engine: this process's writers queue on it instead of on SQLite's
 # busy handler, whose growing sleeps (up to 100 ms) made latency spiky under load.
 # Other processes still meet at BEGIN IMMEDIATE; nothing shared lives here.
@@ -111,11 +126,45 @@ _WRITER_LOCKS_GUARD = threading.Lock()
 def _writer_lock(engine: Engine) -> AbstractContextManager[object]:
     if engine.dialect.name != "sqlite":
         return nullcontext()
+    return sqlite_writer_lock(engine)
+
+
+def sqlite_writer_lock(engine: Engine) -> threading.RLock:
+    """This process's write lock on a SQLite engine (app.groupcommit tries it without waiting)."""
     with _WRITER_LOCKS_GUARD:
         lock = _WRITER_LOCKS.get(engine)
         if lock is None:
             lock = _WRITER_LOCKS[engine] = threading.RLock()
     return lock
+
+
+@contextmanager
+def loop_connection(engine: Engine) -> Iterator[Connection | None]:
+    """A SQLite connection for the event loop itself, that never waits; None on PostgreSQL.
+
+    Its busy timeout is 0: a statement that would wait for another writer fails at once
+    with SQLITE_BUSY (`is_busy`), and the caller does the same work in a thread instead,
+    so the event loop never sleeps on a lock. Its transactions take the write lock at
+    BEGIN (`BEGIN IMMEDIATE`), like `write_session`'s.
+    """
+    if engine.dialect.name != "sqlite":
+        yield None
+        return
+    with engine.connect().execution_options(**{_IMMEDIATE: True}) as connection:
+        # Through the driver: a SQLAlchemy statement here would begin a transaction.
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        raw.execute("PRAGMA busy_timeout=0")
+        try:
+            yield connection
+        finally:  # the connection goes back to the pool: give it its usual patience
+            raw.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether a SQLite statement failed only because another writer holds the lock."""
+    orig = getattr(exc, "orig", exc)
+    return isinstance(orig, sqlite3.OperationalError) and "locked" in str(orig)
 
 
 @contextmanager

@@ -20,7 +20,7 @@ from app.fixtures import ApiKeyFixture, Fixtures
 from app.runtime import Runtime
 
 
-def get_ready_runtime(request: Request) -> Runtime:
+async def get_ready_runtime(request: Request) -> Runtime:
     """The runtime, or 503 `not_ready` while the database is still coming up."""
     state = runtime.of_app(request.app)
     if state is None or not state.ready or state.engine is None:
@@ -31,11 +31,11 @@ def get_ready_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_ready_runtime)]
 
 
-def get_settings_dep(state: RuntimeDep) -> Settings:
+async def get_settings_dep(state: RuntimeDep) -> Settings:
     return state.settings
 
 
-def get_engine(state: RuntimeDep) -> Engine:
+async def get_engine(state: RuntimeDep) -> Engine:
     assert state.engine is not None
     return state.engine
 
@@ -59,11 +59,14 @@ _admin_bearer = HTTPBearer(
 ADMIN_COOKIE = "omnidoc_sandbox_admin"
 
 
-def current_key(
-    state: RuntimeDep,
+async def current_key(
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> ApiKeyFixture:
-    """The calling vendor's key; 401 with `WWW-Authenticate: Bearer` otherwise."""
+    """The calling vendor's key; 401 with `WWW-Authenticate: Bearer` otherwise (503 before
+    the runtime is ready)."""
+    # Not through RuntimeDep: on every keyed call, FastAPI would solve it once more.
+    state = await get_ready_runtime(request)
     if credentials is None:
         raise Unauthorized(
             "Missing or malformed Authorization header: send `Authorization: Bearer <key>`."
@@ -86,7 +89,7 @@ def bearer_key(scope: Scope, fixtures: Fixtures) -> ApiKeyFixture | None:
     return fixtures.find_key(credentials)
 
 
-def base_url(request: Request, state: RuntimeDep) -> str:
+async def base_url(request: Request, state: RuntimeDep) -> str:
     """OMNIDOC_BASE_URL when set, else the scheme and host the request came to."""
     return state.settings.base_url or str(request.base_url).rstrip("/")
 

@@ -7,16 +7,18 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Table, insert
 from sqlmodel import Session, col, select
 
 from app import autopilot, outbox, reports, urls
-from app.db import read_session, write_session
+from app.db import read_session, write_connection, write_session
 from app.errors import DraftIncomplete, DraftNotFound, InvalidTransition, ReportNotReady
-from app.models import Draft, DraftStatus, StoredFile, utcnow
+from app.groupcommit import GroupCommit
+from app.models import Draft, DraftStatus, StoredFile, new_id, utcnow
 from app.schemas import Context, DraftFile, DraftView, Patient
 
 S = DraftStatus
+_DRAFT_TABLE: Table = Draft.__table__  # type: ignore[attr-defined]
 
 # The only moves transition() accepts: (from, to).
 ALLOWED_MOVES: frozenset[tuple[DraftStatus, DraftStatus]] = frozenset(
@@ -119,20 +121,41 @@ def canonical_context(context: object) -> str | None:
     return json.dumps(context, ensure_ascii=False, separators=(",", ":"))
 
 
-def create_draft(engine: Engine, *, owner_key: str | None, body: dict[str, Any]) -> Draft:
-    """Store a validated body as a `temporary` draft owned by `owner_key`."""
+def new_draft_row(*, owner_key: str | None, body: dict[str, Any]) -> dict[str, Any]:
+    """A validated body as a `temporary` draft's row, every column given (a Core insert
+    applies no model defaults; the other timestamps and the report stay empty)."""
     patient = body.get("patient")
-    draft = Draft(
-        owner_key=owner_key,
-        patient=patient if isinstance(patient, dict) else None,
-        author_rpps=body.get("author_rpps"),
-        recipient_rpps=body.get("recipient_rpps"),
-        text=body.get("text"),
-        context_json=canonical_context(body.get("context")),
-    )
-    with write_session(engine) as session:
-        session.add(draft)
-    return draft
+    now = utcnow()
+    return {
+        "id": new_id(),
+        "owner_key": owner_key,
+        "status": DraftStatus.TEMPORARY.value,
+        "created_at": now,
+        "updated_at": now,
+        "patient": patient if isinstance(patient, dict) else None,
+        "author_rpps": body.get("author_rpps"),
+        "recipient_rpps": body.get("recipient_rpps"),
+        "text": body.get("text"),
+        "context_json": canonical_context(body.get("context")),
+    }
+
+
+async def store_draft(writer: GroupCommit, *, owner_key: str, body: dict[str, Any]) -> str:
+    """Store a validated body as a `temporary` draft of `owner_key`; its id, once committed.
+
+    The create route's path: the row joins the next group commit (app.groupcommit).
+    """
+    row = new_draft_row(owner_key=owner_key, body=body)
+    await writer.insert(_DRAFT_TABLE, row)
+    return str(row["id"])
+
+
+def create_draft(engine: Engine, *, owner_key: str | None, body: dict[str, Any]) -> Draft:
+    """`store_draft` in one transaction of its own, for callers without the event loop."""
+    row = new_draft_row(owner_key=owner_key, body=body)
+    with write_connection(engine) as connection:
+        connection.execute(insert(_DRAFT_TABLE), row)
+    return Draft.model_validate(row)
 
 
 def get_owned_draft(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import re
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -84,8 +85,12 @@ class Fixtures(BaseModel):
                 found = api_key
         return found
 
+    @cached_property
+    def _practitioners_by_rpps(self) -> dict[str, Practitioner]:
+        return {p.rpps: p for p in reversed(self.practitioners)}  # the first one wins
+
     def practitioner(self, rpps: str) -> Practitioner | None:
-        return next((p for p in self.practitioners if p.rpps == rpps), None)
+        return self._practitioners_by_rpps.get(rpps)
 
     def is_known_practitioner(self, rpps: str) -> bool:
         return self.practitioner(rpps) is not None

@@ -23,7 +23,7 @@ def is_ascii_digits(value: str, length: int | None = None) -> bool:
     """True for ASCII digits only: str.isdigit() would also accept '²' or Arabic-Indic digits."""
     if length is not None and len(value) != length:
         return False
-    return bool(value) and all(ch in _ASCII_DIGITS for ch in value)
+    return value.isascii() and value.isdigit()  # the ASCII characters isdigit() accepts: 0-9
 
 
 def normalize_nir(nir: str) -> str:

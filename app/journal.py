@@ -6,21 +6,24 @@ warnings, the id of a created draft) reaches it through app.callnotes.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import time
+from datetime import datetime
+from functools import partial
+from typing import Any
 
-from sqlalchemy import Engine, delete
+from sqlalchemy import Connection, Engine, Table, delete
 from sqlmodel import col, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import callnotes, runtime, urls
-from app.db import read_session, write_session
+from app.db import read_session
 from app.deps import bearer_key
 from app.errors import FieldIssue
+from app.groupcommit import GroupCommit
 from app.longpoll import newer_than
-from app.models import JournalEntry, utcnow
+from app.models import JournalEntry, new_id, utcnow
 from app.sandbox_schemas import RequestEntry
 
 logger = logging.getLogger("omnidoc_sandbox")
@@ -29,31 +32,63 @@ _DRAFT_IN_PATH = re.compile(
     rf"^(?:{urls.INTEROP_PREFIX}|{urls.SANDBOX_PREFIX})/drafts/([^/]{{1,64}})(?:/|$)"
 )
 _UNHANDLED = FieldIssue("", "internal_error", "Unhandled error.")
+_TABLE: Table = JournalEntry.__table__  # type: ignore[attr-defined]
 
 
 def _issues(items: list[FieldIssue]) -> list[dict[str, str]]:
     return [{"field": i.field, "code": i.code, "message": i.message} for i in items]
 
 
-def record_entry(engine: Engine, *, entry: JournalEntry, keep: int) -> None:
-    """Insert one entry and trim the key's journal to `keep` rows, in one transaction."""
-    with write_session(engine) as session:
-        session.add(entry)
-        session.flush()
-        oldest_kept = session.exec(
-            select(JournalEntry.seq)
-            .where(JournalEntry.owner_key == entry.owner_key)
-            .order_by(col(JournalEntry.seq).desc())
-            .offset(keep - 1)
-            .limit(1)
-        ).first()
-        if oldest_kept is not None:
-            session.execute(
-                delete(JournalEntry).where(
-                    col(JournalEntry.owner_key) == entry.owner_key,
-                    col(JournalEntry.seq) < oldest_kept,
-                )
-            )
+def entry_row(
+    *,
+    owner_key: str,
+    at: datetime,
+    method: str,
+    path: str,
+    status: int,
+    draft_id: str | None,
+    duration_ms: float,
+    errors: list[FieldIssue],
+    warnings: list[FieldIssue],
+) -> dict[str, Any]:
+    """One journal row, every column given (a Core insert applies no model defaults)."""
+    return {
+        "id": new_id(),
+        "owner_key": owner_key,
+        "time": at,
+        "method": method[:16],
+        "path": path[:2000],
+        "status": status,
+        "draft_id": draft_id[:64] if draft_id is not None else None,
+        "duration_ms": duration_ms,
+        "errors": _issues(errors),
+        "warnings": _issues(warnings),
+    }
+
+
+async def record(writer: GroupCommit, *, row: dict[str, Any], keep: int) -> None:
+    """Insert the row with the next group commit; the key's journal is trimmed to `keep`
+    rows in the same transaction, so a listing never sees more."""
+    owner_key = row["owner_key"]
+    trim = partial(_trim, owner_key=owner_key, keep=keep)
+    await writer.insert(_TABLE, row, tidy=(("journal_trim", owner_key), trim))
+
+
+def _trim(connection: Connection, *, owner_key: str, keep: int) -> None:
+    """Delete the key's rows older than its `keep` newest (one indexed statement)."""
+    oldest_kept = (
+        select(JournalEntry.seq)
+        .where(JournalEntry.owner_key == owner_key)
+        .order_by(col(JournalEntry.seq).desc())
+        .offset(keep - 1)
+        .limit(1)
+        .scalar_subquery()
+    )
+    connection.execute(
+        delete(JournalEntry).where(
+            col(JournalEntry.owner_key) == owner_key, col(JournalEntry.seq) < oldest_kept
+        )
+    )
 
 
 def entry_view(entry: JournalEntry) -> RequestEntry:
@@ -104,7 +139,7 @@ class JournalMiddleware:
             scope["type"] != "http"
             or not _is_journaled(scope["method"], scope["path"])
             or state is None
-            or state.engine is None
+            or state.writer is None
             or not state.ready
         ):
             await self.app(scope, receive, send)
@@ -113,7 +148,8 @@ class JournalMiddleware:
         if api_key is None:  # no owner to show it to: 401s are not journaled
             await self.app(scope, receive, send)
             return
-        engine, keep = state.engine, state.settings.journal_size
+        writer, keep = state.writer, state.settings.journal_size
+        assert writer is not None
         notes = callnotes.of(scope)
         at, started = utcnow(), time.perf_counter()
         status = 0
@@ -124,18 +160,18 @@ class JournalMiddleware:
             recorded = True
             try:  # the journal must never fail the call it describes
                 path_id = _DRAFT_IN_PATH.match(scope["path"])
-                entry = JournalEntry(
+                row = entry_row(
                     owner_key=api_key.key,
-                    time=at,
-                    method=scope["method"][:16],
-                    path=scope["path"][:2000],
+                    at=at,
+                    method=scope["method"],
+                    path=scope["path"],
                     status=status,
                     draft_id=path_id.group(1) if path_id else notes.draft_id,
                     duration_ms=(time.perf_counter() - started) * 1000,
-                    errors=_issues(notes.errors) if status >= 400 else [],
-                    warnings=_issues(notes.warnings),
+                    errors=notes.errors if status >= 400 else [],
+                    warnings=notes.warnings,
                 )
-                await asyncio.to_thread(record_entry, engine, entry=entry, keep=keep)
+                await record(writer, row=row, keep=keep)
             except Exception as exc:  # the type only: messages may quote request data
                 logger.warning("journal write failed (%s)", type(exc).__name__)
 

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from app.config import Settings
 from app.fixtures import Fixtures
+from app.groupcommit import GroupCommit
 
 
 @dataclass
 class Runtime:
-    """Settings and fixtures at once; the engine once the database is up (`ready`)."""
+    """Settings and fixtures at once; the engine, its group commit and (SQLite) the event
+    loop's own connection once the database is up (`ready`)."""
 
     settings: Settings
     fixtures: Fixtures
     engine: Engine | None = None
+    writer: GroupCommit | None = None
+    loop_db: Connection | None = None  # app.db.loop_connection
     ready: bool = False
 
 

@@ -200,10 +200,10 @@ def test_list_requests_never_logged(client: TestClient, caplog: pytest.LogCaptur
 def test_journal_middleware_write_failure_does_not_fail_the_call(
     client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    def broken(*_: object, **__: object) -> None:
+    async def broken(*_: object, **__: object) -> None:
         raise RuntimeError("Synthetique-Zorglub")
 
-    monkeypatch.setattr(journal, "record_entry", broken)
+    monkeypatch.setattr(journal, "record", broken)
     create_draft(client)
     assert _journal(client) == []
     assert "journal write failed (RuntimeError)" in caplog.text
@@ -213,10 +213,10 @@ def test_journal_middleware_write_failure_does_not_fail_the_call(
 def test_journal_middleware_fault_lookup_failure_does_not_fail_the_call(
     client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    def broken(*_: object, **__: object) -> None:
+    async def broken(*_: object, **__: object) -> None:
         raise RuntimeError("Synthetique-Zorglub")
 
-    monkeypatch.setattr(faults, "take_fault", broken)
+    monkeypatch.setattr(faults, "take_fault_for_call", broken)
     create_draft(client)
     assert "fault lookup failed (RuntimeError)" in caplog.text
     assert "Zorglub" not in caplog.text

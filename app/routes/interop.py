@@ -5,12 +5,20 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
 from app import callnotes, drafts, uploads, urls
-from app.bodies import JsonBody
-from app.deps import BaseUrlDep, CurrentKey, DraftId, EngineDep, FileId, RuntimeDep
+from app.bodies import json_body
+from app.deps import (
+    BaseUrlDep,
+    CurrentKey,
+    DraftId,
+    EngineDep,
+    FileId,
+    RuntimeDep,
+    base_url,
+    get_ready_runtime,
+)
 from app.errors import (
     BodyTimeout,
     BodyTooLarge,
@@ -66,16 +74,13 @@ pull_router = APIRouter(prefix=urls.INTEROP_PREFIX, tags=[SANDBOX])
     openapi_extra=CREATE_BODY,
 )
 @router.post("/drafts/", response_model=DraftCreated, include_in_schema=False)
-async def create_draft(
-    api_key: CurrentKey,
-    body: JsonBody,
-    runtime: RuntimeDep,
-    engine: EngineDep,
-    base_url: BaseUrlDep,
-    request: Request,
-    response: Response,
-) -> DraftCreated:
+async def create_draft(api_key: CurrentKey, request: Request, response: Response) -> DraftCreated:
     """Create a temporary draft (Omnidoc "Amont - Création de la demande")."""
+    # The hottest route takes one dependency, the key (it also checks readiness), and
+    # calls the others itself: FastAPI solves every declared dependency, and each
+    # dependency it depends on, again on every request.
+    runtime = await get_ready_runtime(request)
+    body = await json_body(request, runtime)
     report = validate_draft(
         body,
         strict=runtime.settings.strict,
@@ -83,9 +88,11 @@ async def create_draft(
         directory_examples=runtime.fixtures.rpps_examples(),
     )
     apply_report(request, response, report)
-    draft = await run_in_threadpool(drafts.create_draft, engine, owner_key=api_key.key, body=body)
-    callnotes.of(request.scope).draft_id = draft.id
-    return DraftCreated(id=draft.id, redirect_url=urls.redirect_url(base_url, draft.id))
+    assert runtime.writer is not None  # set before the runtime is ready
+    draft_id = await drafts.store_draft(runtime.writer, owner_key=api_key.key, body=body)
+    callnotes.of(request.scope).draft_id = draft_id
+    redirect = urls.redirect_url(await base_url(request, runtime), draft_id)
+    return DraftCreated(id=draft_id, redirect_url=redirect)
 
 
 @pull_router.get(
