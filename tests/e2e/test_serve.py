@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +77,43 @@ def test_serve_keeps_drafts_across_restarts(sandbox: SandboxServer) -> None:
         headers={"Authorization": "Bearer sandbox-key-a"},
     )
     assert view.json()["context"] == {"id": "1234"}
+
+
+def test_serve_keeps_every_acknowledged_draft_when_killed(sandbox: SandboxServer) -> None:
+    """Creates race in from 8 clients, so they share group commits; SIGKILL mid-stream loses
+    none that got its 200 (the answer leaves only once its group is committed)."""
+    url = f"{sandbox.base_url}/api/interop/v1/drafts"
+    headers = {"Authorization": "Bearer sandbox-key-a"}
+    acknowledged: list[str] = []
+    enough = threading.Event()
+
+    def create_until_killed() -> None:
+        with httpx.Client(headers=headers, timeout=10) as client:
+            while True:
+                try:
+                    response = client.post(url, json={"context": {"id": "kill-test"}})
+                except httpx.TransportError:  # the server is gone: this call was not acknowledged
+                    return
+                assert response.status_code == 200, response.text
+                acknowledged.append(response.json()["id"])
+                if len(acknowledged) >= 200:
+                    enough.set()
+
+    clients = [threading.Thread(target=create_until_killed) for _ in range(8)]
+    for client in clients:
+        client.start()
+    assert enough.wait(timeout=60), "the server stopped answering"
+    sandbox.stop(signal.SIGKILL)  # while the clients are still sending
+    for client in clients:
+        client.join(timeout=30)
+    sandbox.start()
+    with httpx.Client(headers=headers) as client:
+        missing = [
+            draft_id
+            for draft_id in acknowledged
+            if client.get(f"{url}/{draft_id}").status_code != 200
+        ]
+    assert missing == []
 
 
 def test_serve_banner_and_logs_hold_no_patient_data(sandbox: SandboxServer) -> None:
