@@ -99,13 +99,13 @@ def test_serve_keeps_every_acknowledged_draft_when_killed(sandbox: SandboxServer
                 if len(acknowledged) >= 200:
                     enough.set()
 
-    clients = [threading.Thread(target=create_until_killed) for _ in range(8)]
-    for client in clients:
-        client.start()
+    senders = [threading.Thread(target=create_until_killed) for _ in range(8)]
+    for sender in senders:
+        sender.start()
     assert enough.wait(timeout=60), "the server stopped answering"
     sandbox.stop(signal.SIGKILL)  # while the clients are still sending
-    for client in clients:
-        client.join(timeout=30)
+    for sender in senders:
+        sender.join(timeout=30)
     sandbox.start()
     with httpx.Client(headers=headers) as client:
         missing = [
