@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, Table
@@ -17,14 +15,6 @@ from app.groupcommit import GroupCommit
 from app.models import Draft
 
 DRAFTS: Table = Draft.__table__  # type: ignore[attr-defined]
-T = TypeVar("T")
-
-
-def _run(coroutine: Coroutine[Any, Any, T]) -> T:
-    """asyncio.run in a thread of its own: under pytest-xdist, a worker that already ran the
-    browser tests holds Playwright's event loop in its main thread (tests/conftest.py)."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
 
 
 async def _with_writer(engine: Engine, calls: Any) -> list[Any]:
@@ -58,11 +48,11 @@ def test_store_draft_is_committed_when_it_returns(engine: Engine) -> None:
                 await runner
             return seen
 
-    assert len(_run(scenario())) == 1
+    assert len(asyncio.run(scenario())) == 1
 
 
 def test_store_draft_concurrent_calls_all_committed(engine: Engine) -> None:
-    results = _run(
+    results = asyncio.run(
         _with_writer(
             engine,
             lambda writer: [
@@ -81,7 +71,7 @@ def test_group_commit_bad_row_fails_only_its_caller(engine: Engine) -> None:
     def calls(writer: GroupCommit) -> list[Any]:
         return [writer.insert(DRAFTS, row) for row in (*good, duplicate)]
 
-    results = _run(_with_writer(engine, calls))
+    results = asyncio.run(_with_writer(engine, calls))
     assert results[:3] == [None, None, None]
     assert isinstance(results[3], Exception)
     assert _stored_ids(engine) == {row["id"] for row in good}
