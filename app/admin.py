@@ -8,7 +8,6 @@ their modules (journal, webhooks, inbox, autopilot), this module only looks at t
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -16,7 +15,7 @@ from typing import Literal
 from sqlalchemy import Engine, func, true
 from sqlmodel import Session, col, select
 
-from app import deliveries, drafts, journal, labels_fr, outbox, reports, urls, webhooks
+from app import deliveries, drafts, journal, labels_fr, outbox, urls, webhooks
 from app.admin_schemas import (
     AdminDelivery,
     AdminDraft,
@@ -41,7 +40,6 @@ from app.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
-from app.schemas import Context, DraftFile, Patient
 
 PAGE = 100
 JOURNAL_PAGE = 200
@@ -57,39 +55,20 @@ def admin_file_url(base_url: str, draft_id: str, file_id: str) -> str:
 def _draft_view(
     draft: Draft, files: list[StoredFile], due: datetime | None, base_url: str
 ) -> AdminDraft:
-    """The pull view of any draft (as drafts.draft_view builds it, kept in step), with its
-    owner; files link to the admin download. Files and answers come preloaded: a listing
-    of 100 drafts is three queries, not two hundred."""
-    completed = draft.status == DraftStatus.COMPLETED
-    return AdminDraft(
-        id=draft.id,
-        owner_key=draft.owner_key,
-        status=DraftStatus(draft.status),
-        created_at=draft.created_at,
-        updated_at=draft.updated_at,
-        visited_at=draft.visited_at,
-        published_at=draft.published_at,
-        completed_at=draft.completed_at,
-        cancelled_at=draft.cancelled_at,
-        author_rpps=draft.author_rpps,
-        recipient_rpps=draft.recipient_rpps,
-        patient=Patient.model_validate(draft.patient) if draft.patient is not None else None,
-        text=draft.text,
-        context=Context(json.loads(draft.context_json)) if draft.context_json else None,
-        files=[
-            DraftFile(
-                id=f.id,
-                filename=f.filename,
-                content_type=f.content_type,
-                size=f.size,
-                sha256=f.sha256,
-                url=admin_file_url(base_url, draft.id, f.id),
-            )
-            for f in files
-        ],
-        report_url=urls.report_url(base_url, draft.id) if completed else None,
-        billing=reports.billing_for(draft) if completed else None,
+    """The pull view of any draft, with its owner; files link to the admin download.
+    Files and answers come preloaded: a listing of 100 drafts is three queries, not two
+    hundred."""
+    view = drafts.build_view(
+        draft,
+        files,
         autopilot_due_at=due if draft.status == DraftStatus.IN_PROGRESS else None,
+        base_url=base_url,
+        file_url=admin_file_url,
+    )
+    return AdminDraft(
+        **dict(view),
+        owner_key=draft.owner_key,
+        updated_at=draft.updated_at,
         redirect_url=urls.redirect_url(base_url, draft.id),
     )
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, Table, insert
@@ -181,6 +182,25 @@ def draft_view(session: Session, *, draft: Draft, base_url: str) -> DraftView:
         .where(StoredFile.draft_id == draft.id)
         .order_by(col(StoredFile.created_at))
     ).all()
+    return build_view(
+        draft,
+        files,
+        autopilot_due_at=autopilot.due_at(session, draft=draft),
+        base_url=base_url,
+        file_url=urls.file_url,
+    )
+
+
+def build_view(
+    draft: Draft,
+    files: Sequence[StoredFile],
+    *,
+    autopilot_due_at: datetime | None,
+    base_url: str,
+    file_url: Callable[[str, str, str], str],
+) -> DraftView:
+    """The pull view from rows already read: one builder for the API and the admin scope,
+    which lists many drafts with their files preloaded and links them to its own download."""
     completed = draft.status == DraftStatus.COMPLETED
     return DraftView(
         id=draft.id,
@@ -202,13 +222,13 @@ def draft_view(session: Session, *, draft: Draft, base_url: str) -> DraftView:
                 content_type=f.content_type,
                 size=f.size,
                 sha256=f.sha256,
-                url=urls.file_url(base_url, draft.id, f.id),
+                url=file_url(base_url, draft.id, f.id),
             )
             for f in files
         ],
         report_url=urls.report_url(base_url, draft.id) if completed else None,
         billing=reports.billing_for(draft) if completed else None,
-        autopilot_due_at=autopilot.due_at(session, draft=draft),
+        autopilot_due_at=autopilot_due_at,
     )
 
 
