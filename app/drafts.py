@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from app import autopilot, outbox, reports, urls
+from app import autopilot, outbox, reports, storable, urls
 from app.db import read_session, write_session
 from app.errors import DraftIncomplete, DraftNotFound, InvalidTransition, ReportNotReady
 from app.models import Draft, DraftStatus, StoredFile, utcnow
@@ -171,7 +171,7 @@ def draft_view(session: Session, *, draft: Draft, base_url: str) -> DraftView:
         recipient_rpps=draft.recipient_rpps,
         patient=Patient.model_validate(draft.patient) if draft.patient is not None else None,
         text=draft.text,
-        context=Context(json.loads(draft.context_json)) if draft.context_json else None,
+        context=Context(storable.loads(draft.context_json)) if draft.context_json else None,
         files=[
             DraftFile(
                 id=f.id,

@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app import callnotes, urls
+from app import callnotes, storable, urls
 from app.routing import allowed_methods
 
 logger = logging.getLogger("omnidoc_sandbox")
@@ -299,7 +299,7 @@ def problem_body(error: ApiError) -> dict[str, Any]:
 
 def problem_response(error: ApiError) -> JSONResponse:
     return JSONResponse(
-        problem_body(error),
+        storable.scrub(problem_body(error)),  # a message may quote what the client sent
         status_code=error.status,
         headers=error.headers,
         media_type=PROBLEM_JSON,
