@@ -197,6 +197,15 @@ class InboxItem(SQLModel, table=True):
     size: int = 0
 
 
+class InboxUsage(SQLModel, table=True):
+    """Bytes the inbox holds across every name: one row, changed with its items (app.inbox)."""
+
+    __tablename__ = "inbox_usage"
+
+    id: int = Field(default=1, primary_key=True)
+    stored_bytes: int = 0
+
+
 class JournalEntry(SQLModel, table=True):
     """One journaled call of a key (README, "Request journal"): what happened, never bodies."""
 
