@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Text, TypeDecorator
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, String, Text, TypeDecorator
 from sqlmodel import Field, SQLModel
 
-from app.storable import scrub
+from app.storable import scrub, storable_text
 
 
 def utcnow() -> datetime:
@@ -47,6 +47,17 @@ class StoredJSON(TypeDecorator[Any]):
 
     def process_result_value(self, value: Any, dialect: Any) -> Any:
         return scrub(value)
+
+
+class StorableString(TypeDecorator[str]):
+    """A VARCHAR written with NUL and lone surrogates replaced by U+FFFD (app.storable), for
+    text taken from the request line rather than a checked body: PostgreSQL refuses NUL."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
+        return None if value is None else storable_text(value)
 
 
 def _ts(*, index: bool = False, nullable: bool = True) -> Any:
@@ -217,10 +228,11 @@ class JournalEntry(SQLModel, table=True):
     id: str = Field(default_factory=new_id, unique=True, max_length=36)
     owner_key: str = Field(max_length=200)
     time: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    method: str = Field(max_length=16)
-    path: str = Field(max_length=2000)
+    # From the request line, not a checked body: whatever bytes it holds is stored.
+    method: str = Field(sa_type=StorableString(16))
+    path: str = Field(sa_type=StorableString(2000))
     status: int
-    draft_id: str | None = Field(default=None, max_length=64)
+    draft_id: str | None = Field(default=None, sa_type=StorableString(64))
     duration_ms: float = 0.0
     errors: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(StoredJSON))
     warnings: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(StoredJSON))
