@@ -147,6 +147,22 @@ def test_attempt_cut_off_by_a_crash_is_made_again_soon(
     assert len(delivery["attempts"]) == 1  # the one cut off was never recorded
 
 
+def test_attempt_of_a_killed_server_is_made_by_the_other_soon(
+    make_server: MakeServer, receiver: Receiver
+) -> None:
+    first = make_server({"OMNIDOC_WEBHOOK_TIMEOUT": SLOW_TIMEOUT})
+    _register(first, KEY_A, receiver.url("/hang"))  # the first attempt hangs
+    _notify(first, KEY_A)
+    [(_, webhook_id)] = receiver.wait_for(lambda got: len(got) == 1, 10, "the first attempt")
+    # A second server on the same data and database; the first still renews its claim.
+    second = make_server({"OMNIDOC_WEBHOOK_TIMEOUT": SLOW_TIMEOUT})
+    first.stop(signal.SIGKILL)
+    arrived = receiver.wait_for(lambda got: len(got) == 2, 20, "the other server's attempt")
+    assert arrived[1][1] == webhook_id
+    [delivery] = _all_delivered(second, 1, 10)
+    assert len(delivery["attempts"]) == 1
+
+
 def test_two_workers_make_each_slow_attempt_once(
     make_server: MakeServer, receiver: Receiver
 ) -> None:
