@@ -153,8 +153,11 @@ class DeliveryWorker:
                 logger.warning("webhook worker: %s; retrying", type(exc).__name__)
                 delay = self.poll_interval
             # A finished attempt wakes us too: its slot is free, its draft's next event due.
+            # asyncio.timeout, not wait_for: in 3.11 wait_for returns a wake-up that comes
+            # with a cancel and drops the cancel, so shutdown would wait on us forever.
             with suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+                async with asyncio.timeout(delay):
+                    await self._wake.wait()
 
     async def run_once(self) -> int:
         """Attempt every head event due now once, within the limits, and wait for them;

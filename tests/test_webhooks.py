@@ -326,6 +326,26 @@ def test_run_keeps_at_most_max_in_flight_attempts(engine: Engine, settings: Sett
     assert max(started.count("vendor.test"), started.count("other.test")) == 2
 
 
+def test_run_stops_when_cancelled_as_it_is_woken(engine: Engine, settings: Settings) -> None:
+    # asyncio.wait_for (3.11) returned the wake-up and dropped a cancel arriving with it:
+    # the worker ran on and the server's shutdown hung.
+    async def go() -> bool:
+        worker = _worker(engine, settings, lambda _: httpx.Response(200))
+        running = asyncio.create_task(worker.run())
+        deadline = asyncio.get_running_loop().time() + 10
+        while not getattr(worker._wake, "_waiters", None):  # idle, waiting to be woken
+            assert asyncio.get_running_loop().time() < deadline
+            await asyncio.sleep(0.01)
+        worker._wake.set()
+        await asyncio.sleep(0)  # the wake-up is in, its waiter not yet resumed
+        running.cancel()
+        await asyncio.wait({running}, timeout=10)
+        await worker.aclose()
+        return running.cancelled()
+
+    assert asyncio.run(go())
+
+
 def test_renew_extends_only_the_claims_held(engine: Engine) -> None:
     _published(engine)
     _published(engine, key=OTHER.key)
