@@ -129,9 +129,11 @@ class DeliveryWorker:
             await self._loop_forever()
         finally:
             heartbeat.cancel()
-            await self._stop_attempts()
-            renewer.shutdown(wait=True)
             unsubscribe()
+            try:
+                await self._stop_attempts()
+            finally:  # even if cancelled again meanwhile
+                renewer.shutdown(wait=True)
 
     async def _loop_forever(self) -> None:
         while True:
