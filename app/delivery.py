@@ -46,6 +46,9 @@ MAX_IN_FLIGHT = 32
 PER_RECEIVER = 4
 # How often the leases of attempts in flight are renewed (app.outbox.LEASE is longer).
 HEARTBEAT_SECONDS = 1.0
+# At shutdown, how long attempts in flight may finish: one cut off is sent again after
+# the restart, a duplicate for a receiver that had answered.
+SHUTDOWN_GRACE_SECONDS = 2.0
 
 
 def new_client(settings: Settings, **kwargs: Any) -> httpx.AsyncClient:
@@ -235,8 +238,11 @@ class DeliveryWorker:
                 logger.warning("webhook lease renewal: %s; retrying", type(exc).__name__)
 
     async def _stop_attempts(self) -> None:
-        """Shutdown: cancel the attempts in flight; each gives its claim back."""
+        """Shutdown: let the attempts in flight finish for a moment, then cancel the rest;
+        each of those gives its claim back (due again at the next start)."""
         tasks = list(self._tasks.values())
+        if tasks:
+            await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE_SECONDS)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -346,6 +346,38 @@ def test_run_stops_when_cancelled_as_it_is_woken(engine: Engine, settings: Setti
     assert asyncio.run(go())
 
 
+def test_run_lets_an_attempt_in_flight_finish_at_shutdown(
+    engine: Engine, settings: Settings
+) -> None:
+    _published(engine)
+
+    async def go() -> None:
+        in_flight, answer = asyncio.Event(), asyncio.Event()
+
+        async def handler(_: httpx.Request) -> httpx.Response:
+            in_flight.set()
+            await answer.wait()
+            return httpx.Response(204)
+
+        client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+        worker = DeliveryWorker(engine=engine, settings=settings, fixtures=FIXTURES, client=client)
+        running = asyncio.create_task(worker.run())
+        await asyncio.wait_for(in_flight.wait(), timeout=10)
+        deadline = asyncio.get_running_loop().time() + 10
+        while not getattr(worker._wake, "_waiters", None):  # the loop idle, the attempt on
+            assert asyncio.get_running_loop().time() < deadline
+            await asyncio.sleep(0.01)
+        running.cancel()  # shutdown begins...
+        answer.set()  # ...and the receiver answers just after
+        await asyncio.wait({running}, timeout=10)
+        await worker.aclose()
+
+    asyncio.run(go())
+    # Before, the attempt was cut off and released: sent again after the restart.
+    [event] = _events(engine)
+    assert (event.status, len(_attempts(engine))) == ("delivered", 1)
+
+
 def test_renew_extends_only_the_claims_held(engine: Engine) -> None:
     _published(engine)
     _published(engine, key=OTHER.key)
