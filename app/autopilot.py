@@ -187,8 +187,11 @@ class AutopilotWorker:
             except Exception as exc:  # a database hiccup must not stop the answers for good
                 logger.warning("autopilot worker: %s; retrying", type(exc).__name__)
                 delay = self.poll_interval
+            # asyncio.timeout, not wait_for: in 3.11 wait_for returns a wake-up that comes
+            # with a cancel and drops the cancel, so shutdown would wait on us forever.
             with suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+                async with asyncio.timeout(delay):
+                    await self._wake.wait()
 
     async def run_once(self) -> int:
         """Perform every due answer once; the count this worker performed or dropped."""

@@ -8,7 +8,9 @@ model only after the cap and the parser here said yes (docs/architecture.md).
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
@@ -24,9 +26,12 @@ from app.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
+from app.storable import escaped, has_surrogate
 
 # Deeper documents cannot be rendered back (pydantic's serializer stops near 500 levels).
 MAX_JSON_DEPTH = 64
+# Places named in one answer when a body holds unstorable strings or numbers.
+MAX_ISSUES = 50
 
 
 async def read_capped(request: Request, *, limit: int, what: str = "The body") -> bytes:
@@ -57,10 +62,28 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+@dataclass(frozen=True)
+class _Overflow:
+    """A number literal too large for a double (`1e400`): kept as written, then refused."""
+
+    text: str
+
+
+def _parse_float(text: str) -> float | _Overflow:
+    value = float(text)
+    return value if math.isfinite(value) else _Overflow(text)
+
+
 def parse_json(raw: bytes) -> Any:
-    """Strict JSON (no NaN or Infinity), nesting capped; 400 `invalid_json` otherwise."""
+    """Strict JSON (no NaN or Infinity), nesting capped; 400 `invalid_json` otherwise.
+
+    A document that parses but cannot be stored and echoed as sent (a lone surrogate in
+    any key or string, a number beyond a double) is a 422 naming each place.
+    """
     try:
-        parsed = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        parsed = json.loads(
+            raw.decode("utf-8"), parse_constant=_reject_constant, parse_float=_parse_float
+        )
     except UnicodeDecodeError:
         raise InvalidJson("The body is not UTF-8.") from None
     except json.JSONDecodeError as exc:
@@ -69,27 +92,55 @@ def parse_json(raw: bytes) -> Any:
         ) from None
     except (ValueError, RecursionError):
         raise InvalidJson("The body is not valid JSON (NaN, Infinity or too deep).") from None
-    if _nesting_depth(parsed) > MAX_JSON_DEPTH:
+    depth, issues = _scan(parsed)
+    if depth > MAX_JSON_DEPTH:
         message = f"JSON nesting is limited to {MAX_JSON_DEPTH} levels."
         raise ValidationFailed(errors=[FieldIssue("", "too_deep", message)])
+    if issues:
+        raise ValidationFailed(errors=issues)
     return parsed
 
 
-def _nesting_depth(value: Any) -> int:
-    """Deepest nesting of lists/objects, computed without recursion."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        children = (
-            node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
-        )
-        for child in children:
-            if isinstance(child, dict | list):
-                deepest = max(deepest, depth + 1)
-                stack.append((child, depth + 1))
+def _unstorable_text(field: str, what: str) -> FieldIssue:
+    where = field or "The body"
+    return FieldIssue(
+        field,
+        "invalid_character",
+        f"{where}: {what} holds a lone UTF-16 surrogate escape (\\ud800-\\udfff without "
+        "its pair), which no UTF-8 text can hold; send the whole pair or remove it.",
+    )
+
+
+def _scan(document: Any) -> tuple[int, list[FieldIssue]]:
+    """Deepest nesting of lists/objects, and every string or number that cannot be stored
+    as sent (at most MAX_ISSUES), walked without recursion."""
+    deepest, issues = 0, list[FieldIssue]()
+    stack: list[tuple[Any, str, int]] = [(document, "", 0)]
+    while stack and len(issues) < MAX_ISSUES:
+        node, field, depth = stack.pop()
         if isinstance(node, dict | list):
-            deepest = max(deepest, depth)
-    return deepest
+            deepest = max(deepest, depth + 1)
+            items = node.items() if isinstance(node, dict) else enumerate(node)
+            for key, child in reversed(list(items)):
+                name = escaped(key) if isinstance(key, str) else str(key)
+                child_field = f"{field}.{name}" if field else name
+                if isinstance(key, str) and has_surrogate(key):
+                    issues.append(_unstorable_text(child_field, "the key"))
+                stack.append((child, child_field, depth + 1))
+        elif isinstance(node, str) and has_surrogate(node):
+            issues.append(_unstorable_text(field, "the text"))
+        elif isinstance(node, _Overflow):
+            shown = node.text if len(node.text) <= 40 else node.text[:40] + "…"
+            issues.append(
+                FieldIssue(
+                    field,
+                    "invalid_number",
+                    f"{field or 'The body'}: {shown} is beyond what a JSON number can carry "
+                    "(a double, about ±1.8e308): it could not be echoed as sent. Send a "
+                    "smaller number, or the value as a string.",
+                )
+            )
+    return deepest, issues[:MAX_ISSUES]
 
 
 async def json_body(request: Request, state: RuntimeDep) -> Any:

@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     body_timeout: float = Field(default=30.0, gt=0)
     # Open connections `serve` accepts; uvicorn answers 503 beyond (limit_concurrency).
     max_connections: int = Field(default=500, gt=0)
+    # The inbox takes requests without a key: what it keeps, all names together, is bounded.
+    inbox_max_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
 
     @field_validator("webhook_retry_schedule")
     @classmethod

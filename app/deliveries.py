@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from app import outbox
+from app import outbox, storable
 from app.db import read_session
 from app.fixtures import ApiKeyFixture
 from app.longpoll import newer_than
@@ -25,7 +25,7 @@ def _view(event: WebhookEvent, attempts: list[WebhookAttempt], current_url: str 
         draft_id=event.draft_id,
         status=EventStatus(event.status),
         url=(attempts[-1].url if attempts else None) or current_url,
-        payload=StatusChangedEvent.model_validate_json(event.payload),
+        payload=StatusChangedEvent.model_validate(storable.loads(event.payload)),
         created_at=event.created_at,
         next_attempt_at=event.next_attempt_at,
         attempts=[

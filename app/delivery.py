@@ -11,8 +11,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
+from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Engine
@@ -37,6 +41,14 @@ NO_ENDPOINT = (
     "(else it waits for its next retry, if any: OMNIDOC_WEBHOOK_RETRY_SCHEDULE)"
 )
 RESPONSE_BODY_MAX = 1024
+# Attempts in flight at once: in all, and to one key's receiver.
+MAX_IN_FLIGHT = 32
+PER_RECEIVER = 4
+# How often the leases of attempts in flight are renewed (app.outbox.LEASE is longer).
+HEARTBEAT_SECONDS = 1.0
+# At shutdown, how long attempts in flight may finish: one cut off is sent again after
+# the restart, a duplicate for a receiver that had answered.
+SHUTDOWN_GRACE_SECONDS = 2.0
 
 
 def new_client(settings: Settings, **kwargs: Any) -> httpx.AsyncClient:
@@ -68,7 +80,13 @@ async def _in_thread(
 
 
 class DeliveryWorker:
-    """One per process; `run()` loops until cancelled, `run_once()` is what tests drive."""
+    """One per process; `run()` loops until cancelled, `run_once()` is what tests drive.
+
+    Attempts run side by side, each as its own task: at most `max_in_flight` in all and
+    `per_receiver` per key (its webhook URL), so one key's slow or hanging receiver takes
+    a few slots and never holds back another key's notifications. The loop claims due
+    heads as slots free up; it never waits for a batch of attempts to finish.
+    """
 
     def __init__(
         self,
@@ -78,16 +96,24 @@ class DeliveryWorker:
         fixtures: Fixtures,
         client: httpx.AsyncClient | None = None,
         poll_interval: float = 0.5,
-        batch: int = 20,
+        max_in_flight: int = MAX_IN_FLIGHT,
+        per_receiver: int = PER_RECEIVER,
     ) -> None:
         self.engine = engine
         self.settings = settings
         self.fixtures = fixtures
         self.client = client
         self.poll_interval = poll_interval
-        self.batch = batch
+        self.max_in_flight = max_in_flight
+        self.per_receiver = per_receiver
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
+        # Attempts in flight by claim token (a redelivery may claim an event again while
+        # its first attempt still runs): their tasks, their claims (renewed by the
+        # heartbeat), and how many each key's receiver has.
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._claims: dict[str, Claimed] = {}
+        self._per_key: Counter[str] = Counter()
 
     def wake(self) -> None:
         """Look at the outbox now (an event was just enqueued); safe from any thread."""
@@ -98,54 +124,147 @@ class DeliveryWorker:
         """Deliver until cancelled: at once after a wake, else when the next attempt is due."""
         self._loop = asyncio.get_running_loop()
         unsubscribe = outbox.NEW_WORK.subscribe(self.engine, self.wake)
+        # Its own thread: renewals never queue behind the shared pool's work (journal
+        # writes, long polls), which could otherwise let a live lease run out.
+        renewer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="webhook-lease")
+        heartbeat = asyncio.create_task(self._heartbeat(renewer))
         try:
             await self._loop_forever()
         finally:
+            heartbeat.cancel()
             unsubscribe()
+            try:
+                await self._stop_attempts()
+            finally:  # even if cancelled again meanwhile
+                renewer.shutdown(wait=True)
 
     async def _loop_forever(self) -> None:
         while True:
             self._wake.clear()
             try:
-                if await self.run_once():
-                    continue  # a delivered head may have released its draft's next event
-                delay = await _in_thread(
-                    lambda: outbox.seconds_until_due(self.engine, cap=self.poll_interval)
-                )
+                if await self.fill():
+                    continue  # more may be due than the slots just filled
+                delay = self.poll_interval
+                if len(self._tasks) < self.max_in_flight:
+                    delay = await _in_thread(
+                        partial(
+                            outbox.seconds_until_due,
+                            self.engine,
+                            cap=self.poll_interval,
+                            busy_keys=self._busy_keys(),
+                        )
+                    )
             except Exception as exc:  # a database hiccup must not stop deliveries for good
                 logger.warning("webhook worker: %s; retrying", type(exc).__name__)
                 delay = self.poll_interval
+            # A finished attempt wakes us too: its slot is free, its draft's next event due.
+            # asyncio.timeout, not wait_for: in 3.11 wait_for returns a wake-up that comes
+            # with a cancel and drops the cancel, so shutdown would wait on us forever.
             with suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+                async with asyncio.timeout(delay):
+                    await self._wake.wait()
 
     async def run_once(self) -> int:
-        """Attempt every due head event once (in parallel across drafts); the count claimed."""
-        seqs = await _in_thread(lambda: outbox.due_seqs(self.engine, limit=self.batch))
-        done = await asyncio.gather(*(self._process(seq) for seq in seqs))
-        return sum(done)
+        """Attempt every head event due now once, within the limits, and wait for them;
+        the count attempted (an event that falls due meanwhile waits for the next round)."""
+        cutoff = utcnow()
+        total = 0
+        while started := await self.fill(due_by=cutoff):
+            total += started
+            await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
+        return total
+
+    def _busy_keys(self) -> set[str]:
+        return {key for key, count in self._per_key.items() if count >= self.per_receiver}
+
+    async def fill(self, *, due_by: datetime | None = None) -> int:
+        """Claim due heads into the free slots and start their attempts; how many started."""
+        started = 0
+        while (free := self.max_in_flight - len(self._tasks)) > 0:
+            heads = await _in_thread(
+                partial(
+                    outbox.due_heads,
+                    self.engine,
+                    limit=free,
+                    busy_keys=self._busy_keys(),
+                    due_by=due_by,
+                )
+            )
+            progress = 0
+            for head in heads:
+                if len(self._tasks) >= self.max_in_flight:
+                    break
+                if self._per_key[head.owner_key] >= self.per_receiver:
+                    continue  # this key's receiver has its share; the next query skips it
+                claimed = await _in_thread(
+                    partial(outbox.claim, self.engine, head.seq, fixtures=self.fixtures),
+                    on_cancel=self._release,
+                )
+                if claimed is not None:  # else another process (or loop) got it first
+                    self._start(claimed, head.owner_key)
+                    progress += 1
+            started += progress
+            if not progress:
+                break
+        return started
+
+    def _start(self, claimed: Claimed, owner_key: str) -> None:
+        task = asyncio.create_task(self._attempt(claimed))
+        self._tasks[claimed.token] = task
+        self._claims[claimed.token] = claimed
+        self._per_key[owner_key] += 1
+
+        def done(_: asyncio.Task[None]) -> None:
+            self._tasks.pop(claimed.token, None)
+            self._claims.pop(claimed.token, None)
+            self._per_key[owner_key] -= 1
+            if self._per_key[owner_key] <= 0:
+                del self._per_key[owner_key]
+            self._wake.set()
+
+        task.add_done_callback(done)
+
+    async def _heartbeat(self, renewer: ThreadPoolExecutor) -> None:
+        """Renew the leases of the attempts in flight, so no other worker takes them over."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            tokens = list(self._claims)
+            if not tokens:
+                continue
+            try:
+                await loop.run_in_executor(renewer, partial(outbox.renew, self.engine, tokens))
+            except Exception as exc:
+                logger.warning("webhook lease renewal: %s; retrying", type(exc).__name__)
+
+    async def _stop_attempts(self) -> None:
+        """Shutdown: let the attempts in flight finish for a moment, then cancel the rest;
+        each of those gives its claim back (due again at the next start)."""
+        tasks = list(self._tasks.values())
+        if tasks:
+            await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE_SECONDS)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def _release(self, claimed: Claimed) -> None:
         with suppress(Exception):
             outbox.release(self.engine, claimed)
 
-    async def _process(self, seq: int) -> bool:
-        claimed = await _in_thread(
-            lambda: outbox.claim(
-                self.engine, seq, fixtures=self.fixtures, timeout=self.settings.webhook_timeout
-            ),
-            on_cancel=self._release,
-        )
-        if claimed is None:
-            return False  # another process (or loop) got it first
+    async def _attempt(self, claimed: Claimed) -> None:
         try:
             outcome = await self._send(claimed)
         except asyncio.CancelledError:
             self._release(claimed)  # shutting down mid-attempt: due again at next start
             raise
         delays = self.settings.retry_delays
-        status = await _in_thread(
-            lambda: outbox.record(self.engine, claimed, outcome, delays=delays)
-        )
+        try:
+            status = await _in_thread(
+                lambda: outbox.record(self.engine, claimed, outcome, delays=delays)
+            )
+        except Exception as exc:  # unrecorded: the lease runs out and it is attempted again
+            logger.warning("webhook record failed (%s)", type(exc).__name__)
+            return
         logger.info(
             "webhook attempt delivery=%s webhook_id=%s draft=%s attempt=%d status=%s "
             "duration_ms=%.1f outcome=%s",
@@ -157,7 +276,6 @@ class DeliveryWorker:
             outcome.duration_ms,
             status,
         )
-        return True
 
     async def _send(self, claimed: Claimed) -> Outcome:
         at = utcnow()

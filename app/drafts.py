@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Engine, Table, insert
 from sqlmodel import Session, col, select
 
-from app import autopilot, outbox, reports, urls
+from app import autopilot, outbox, reports, storable, urls
 from app.db import read_session, write_connection, write_session
 from app.errors import DraftIncomplete, DraftNotFound, InvalidTransition, ReportNotReady
 from app.groupcommit import GroupCommit
@@ -214,7 +214,7 @@ def build_view(
         recipient_rpps=draft.recipient_rpps,
         patient=Patient.model_validate(draft.patient) if draft.patient is not None else None,
         text=draft.text,
-        context=Context(json.loads(draft.context_json)) if draft.context_json else None,
+        context=Context(storable.loads(draft.context_json)) if draft.context_json else None,
         files=[
             DraftFile(
                 id=f.id,

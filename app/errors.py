@@ -15,8 +15,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
-from app import callnotes, urls
+from app import callnotes, storable, urls
 from app.routing import allowed_methods
 
 logger = logging.getLogger("omnidoc_sandbox")
@@ -232,6 +233,17 @@ class ValidationFailed(ApiError):
     )
 
 
+class ClientClosedRequest(ApiError):
+    code = "client_closed_request"
+    status = 499  # nginx's code for it: no standard status says "the client left"
+    title = "Client closed request"
+    explanation = (
+        "The client closed the connection before sending the whole request body; nothing "
+        "was done. Nobody reads this answer: it is what the request journal shows for the "
+        "call. Check the client's timeouts, and that Content-Length matches the body."
+    )
+
+
 class InjectedFault(ApiError):
     code = "injected_fault"
     status = 503
@@ -299,7 +311,7 @@ def problem_body(error: ApiError) -> dict[str, Any]:
 
 def problem_response(error: ApiError) -> JSONResponse:
     return JSONResponse(
-        problem_body(error),
+        storable.scrub(problem_body(error)),  # a message may quote what the client sent
         status_code=error.status,
         headers=error.headers,
         media_type=PROBLEM_JSON,
@@ -416,6 +428,12 @@ async def _request_validation_handler(request: Request, exc: Exception) -> JSONR
     return _answer(request, error)
 
 
+async def _client_disconnect_handler(request: Request, exc: Exception) -> JSONResponse:
+    # A client gone mid-body is not a bug: no traceback, journaled as 499 (the access log
+    # has its one line). Where a body is read, this is the one place that says so.
+    return _answer(request, ClientClosedRequest())
+
+
 async def _unhandled_handler(request: Request, exc: Exception) -> JSONResponse:
     # Log the type and path only: exception messages may quote request data.
     logger.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
@@ -427,4 +445,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error_handler)
     app.add_exception_handler(StarletteHTTPException, _http_exception_handler)
     app.add_exception_handler(RequestValidationError, _request_validation_handler)
+    app.add_exception_handler(ClientDisconnect, _client_disconnect_handler)
     app.add_exception_handler(Exception, _unhandled_handler)

@@ -7,8 +7,10 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Text, TypeDecorator
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, String, Text, TypeDecorator
 from sqlmodel import Field, SQLModel
+
+from app.storable import scrub, storable_text
 
 
 def utcnow() -> datetime:
@@ -34,6 +36,28 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class StoredJSON(TypeDecorator[Any]):
+    """JSON read back as UTF-8 can carry it: a lone surrogate stored escaped (before
+    bodies were checked for them) comes back as U+FFFD instead of failing every read."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
+        return scrub(value)
+
+
+class StorableString(TypeDecorator[str]):
+    """A VARCHAR written with NUL and lone surrogates replaced by U+FFFD (app.storable), for
+    text taken from the request line rather than a checked body: PostgreSQL refuses NUL."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
+        return None if value is None else storable_text(value)
 
 
 def _ts(*, index: bool = False, nullable: bool = True) -> Any:
@@ -62,7 +86,7 @@ class Draft(SQLModel, table=True):
     cancelled_at: datetime | None = _ts()
     author_rpps: str | None = Field(default=None, max_length=64)
     recipient_rpps: str | None = Field(default=None, max_length=64)
-    patient: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    patient: dict[str, Any] | None = Field(default=None, sa_column=Column(StoredJSON))
     text: str | None = Field(default=None, sa_column=Column(Text))
     # Compact JSON text of `context` exactly as parsed, echoed in every notification.
     context_json: str | None = Field(default=None, sa_column=Column(Text))
@@ -178,10 +202,19 @@ class InboxItem(SQLModel, table=True):
     name: str = Field(index=True, max_length=64)
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     method: str = Field(max_length=10)
-    headers: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON))
+    headers: dict[str, str] = Field(default_factory=dict, sa_column=Column(StoredJSON))
     body: str = Field(default="", sa_column=Column(Text, nullable=False))
     body_encoding: str = Field(default="utf-8", max_length=10)  # or "base64" for binary
     size: int = 0
+
+
+class InboxUsage(SQLModel, table=True):
+    """Bytes the inbox holds across every name: one row, changed with its items (app.inbox)."""
+
+    __tablename__ = "inbox_usage"
+
+    id: int = Field(default=1, primary_key=True)
+    stored_bytes: int = 0
 
 
 class JournalEntry(SQLModel, table=True):
@@ -195,13 +228,14 @@ class JournalEntry(SQLModel, table=True):
     id: str = Field(default_factory=new_id, unique=True, max_length=36)
     owner_key: str = Field(max_length=200)
     time: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    method: str = Field(max_length=16)
-    path: str = Field(max_length=2000)
+    # From the request line, not a checked body: whatever bytes it holds is stored.
+    method: str = Field(sa_type=StorableString(16))
+    path: str = Field(sa_type=StorableString(2000))
     status: int
-    draft_id: str | None = Field(default=None, max_length=64)
+    draft_id: str | None = Field(default=None, sa_type=StorableString(64))
     duration_ms: float = 0.0
-    errors: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON))
-    warnings: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON))
+    errors: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(StoredJSON))
+    warnings: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(StoredJSON))
 
 
 class FaultRule(SQLModel, table=True):

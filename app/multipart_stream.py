@@ -17,7 +17,6 @@ from fastapi.concurrency import run_in_threadpool
 from python_multipart import MultipartParser
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import parse_options_header
-from starlette.requests import ClientDisconnect
 
 from app.errors import (
     FieldIssue,
@@ -289,8 +288,7 @@ async def receive(
         raise InvalidMultipart(
             "The multipart body is malformed: check the boundary and each part's headers."
         ) from None
-    except ClientDisconnect:
-        raise InvalidMultipart("The request body ended early (client disconnected).") from None
+    # A client gone mid-body (ClientDisconnect) is answered by app.errors: 499, journaled.
     if not receiver.ended:
         raise InvalidMultipart("The multipart body ended before its closing boundary.")
     await run_in_threadpool(receiver.flush)

@@ -7,14 +7,17 @@ notifications"; docs/architecture.md, "One notification").
 
 Several server processes may share one database: an attempt is made only by the process
 whose conditional UPDATE claimed the row, and only the head (lowest `seq`) pending event
-of each draft is ever due, so a draft's notifications keep their order. Every function
-here is synchronous; the worker runs them in a thread.
+of each draft is ever due, so a draft's notifications keep their order. A claim is a
+short lease that its worker renews while the attempt runs (`renew`): a process that
+dies mid-attempt stops renewing, and its attempts are due again within LEASE. Every
+function here is synchronous; the worker runs them in a thread.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,8 +34,10 @@ from app.models import Draft, DraftStatus, EventStatus, WebhookAttempt, WebhookE
 from app.wakeups import Wakeup
 from app.webhooks import Endpoint, effective_endpoint
 
-# A claim outlives the longest possible attempt, so a crashed process's rows come back.
-LEASE_MARGIN = timedelta(seconds=30)
+# How long a claim holds without renewal: the worker renews it every second or so while
+# the attempt runs, so after a crash the attempt is due again within this (not after the
+# whole webhook timeout), and a live worker's attempt is never taken over.
+LEASE = timedelta(seconds=5)
 _ID_RE = re.compile(r"^[0-9a-f-]{36}$")
 
 # Wakes this process's delivery worker after a commit that made an event due.
@@ -102,47 +107,68 @@ def _is_head() -> Any:
     )
 
 
-def _claimable(now: datetime) -> Any:
-    return (
+def _claimable(now: datetime, busy_keys: Collection[str] = ()) -> Any:
+    """Pending, unclaimed (or its lease ran out), a draft's head; not of a busy key."""
+    conditions = [
         WebhookEvent.status == EventStatus.PENDING,
         or_(col(WebhookEvent.claimed_until).is_(None), col(WebhookEvent.claimed_until) < now),
         _is_head(),
-    )
+    ]
+    if busy_keys:
+        conditions.append(col(WebhookEvent.owner_key).not_in(list(busy_keys)))
+    return tuple(conditions)
 
 
-def due_seqs(engine: Engine, *, limit: int) -> list[int]:
-    """Head events whose next attempt is due and that nobody holds, oldest due first."""
+@dataclass(frozen=True)
+class Due:
+    """A head event whose attempt is due, and the key whose receiver it goes to."""
+
+    seq: int
+    owner_key: str
+
+
+def due_heads(
+    engine: Engine,
+    *,
+    limit: int,
+    busy_keys: Collection[str] = (),
+    due_by: datetime | None = None,
+) -> list[Due]:
+    """Head events due by `due_by` (now) that nobody holds, oldest due first, leaving out
+    `busy_keys` (receivers the worker already keeps busy) so other keys are not starved."""
     now = utcnow()
     with read_session(engine) as session:
         rows = session.exec(
-            select(WebhookEvent.seq)
-            .where(col(WebhookEvent.next_attempt_at) <= now, *_claimable(now))
+            select(WebhookEvent.seq, WebhookEvent.owner_key)
+            .where(col(WebhookEvent.next_attempt_at) <= (due_by or now))
+            .where(*_claimable(now, busy_keys))
             .order_by(col(WebhookEvent.next_attempt_at), col(WebhookEvent.seq))
             .limit(limit)
         ).all()
-    return [seq for seq in rows if seq is not None]
+    return [Due(seq, key) for seq, key in rows if seq is not None]
 
 
-def seconds_until_due(engine: Engine, *, cap: float) -> float:
+def seconds_until_due(engine: Engine, *, cap: float, busy_keys: Collection[str] = ()) -> float:
     """How long the worker may sleep: until the next head attempt, at most `cap`."""
     now = utcnow()
     with read_session(engine) as session:
         earliest = session.exec(
-            select(func.min(WebhookEvent.next_attempt_at)).where(*_claimable(now))
+            select(func.min(WebhookEvent.next_attempt_at)).where(*_claimable(now, busy_keys))
         ).first()
     if earliest is None:
         return cap
     return min(max((earliest - now).total_seconds(), 0.01), cap)
 
 
-def claim(engine: Engine, seq: int, *, fixtures: Fixtures, timeout: float) -> Claimed | None:
-    """The conditional UPDATE is the lock: rowcount 1 means this process owns the attempt.
+def claim(engine: Engine, seq: int, *, fixtures: Fixtures) -> Claimed | None:
+    """The conditional UPDATE is the lock: rowcount 1 means this process owns the attempt,
+    for LEASE unless renewed.
 
     The endpoint is read here, so each attempt goes to the one current at that attempt.
     """
     now = utcnow()
     token = str(uuid.uuid4())
-    lease = now + timedelta(seconds=timeout) + LEASE_MARGIN
+    lease = now + LEASE
     with write_session(engine) as session:
         result = session.execute(
             update(WebhookEvent)
@@ -202,6 +228,19 @@ def record(engine: Engine, claimed: Claimed, outcome: Outcome, *, delays: list[f
         row.claim_token, row.claimed_until, row.updated_at = None, None, now
         session.add(row)
         return str(row.status) if row.status != EventStatus.PENDING else "retry"
+
+
+def renew(engine: Engine, tokens: Collection[str]) -> None:
+    """Extend the leases of the claims still held (attempts in flight): the heartbeat."""
+    if not tokens:
+        return
+    with write_session(engine) as session:
+        session.execute(
+            update(WebhookEvent)
+            .where(col(WebhookEvent.claim_token).in_(list(tokens)))
+            .values(claimed_until=utcnow() + LEASE)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def release(engine: Engine, claimed: Claimed) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from standardwebhooks import Webhook
 
-from app import reports, urls
+from app import reports, storable, urls
 from app.db import read_session, write_session
 from app.fixtures import ApiKeyFixture
 from app.models import Draft, DraftStatus, WebhookEndpoint, utcnow
@@ -37,7 +36,7 @@ def status_event(*, draft: Draft, previous: DraftStatus, base_url: str) -> Statu
             id=draft.id,
             status=DraftStatus(draft.status),
             previous_status=previous,
-            context=Context(json.loads(draft.context_json)) if draft.context_json else None,
+            context=Context(storable.loads(draft.context_json)) if draft.context_json else None,
             report_url=urls.report_url(base_url, draft.id) if completed else None,
             billing=reports.billing_for(draft) if completed else None,
         ),

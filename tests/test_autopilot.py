@@ -290,6 +290,25 @@ def test_worker_run_once_drops_a_moot_answer_without_waking(engine: Engine) -> N
     assert _move(engine, draft_id) is None
 
 
+def test_worker_run_stops_when_cancelled_as_it_is_woken(engine: Engine) -> None:
+    # asyncio.wait_for (3.11) returned the wake-up and dropped a cancel arriving with it:
+    # the worker ran on and the server's shutdown hung.
+    async def go() -> bool:
+        worker = autopilot.AutopilotWorker(engine=engine)
+        running = asyncio.create_task(worker.run())
+        deadline = asyncio.get_running_loop().time() + 10
+        while not getattr(worker._wake, "_waiters", None):  # idle, waiting to be woken
+            assert asyncio.get_running_loop().time() < deadline
+            await asyncio.sleep(0.01)
+        worker._wake.set()
+        await asyncio.sleep(0)  # the wake-up is in, its waiter not yet resumed
+        running.cancel()
+        await asyncio.wait({running}, timeout=10)
+        return running.cancelled()
+
+    assert asyncio.run(go())
+
+
 def test_worker_run_performs_an_answer_when_it_falls_due(engine: Engine) -> None:
     draft_id = _published(engine, ANSWERS)
     with write_session(engine) as session:  # due in a moment, not at once

@@ -14,7 +14,15 @@ from fastapi.testclient import TestClient
 from app import faults, journal
 from app.config import Settings
 from app.main import create_app
-from tests.helpers import AUTHOR, KEY_B, RECIPIENT, auth, create_draft, wait_ready
+from tests.helpers import (
+    AUTHOR,
+    KEY_B,
+    RECIPIENT,
+    assert_problem,
+    auth,
+    create_draft,
+    wait_ready,
+)
 
 URL = "/_sandbox/requests"
 DRAFTS = "/api/interop/v1/drafts"
@@ -68,6 +76,28 @@ def test_list_requests_problem_without_fields(client: TestClient) -> None:
     assert entry["errors"] == [
         {"field": "", "code": "draft_not_found", "message": response.json()["detail"]}
     ]
+
+
+def test_list_requests_path_with_a_nul_is_journaled(client: TestClient) -> None:
+    # PostgreSQL text cannot hold NUL: the call was answered but missing from the journal.
+    response = client.get(f"{DRAFTS}/%00", headers=auth())
+    assert_problem(response, 404, "draft_not_found")
+    [entry] = _journal(client)
+    assert (entry["method"], entry["status"]) == ("GET", 404)
+    assert entry["path"] == f"{DRAFTS}/\ufffd"
+    assert entry["draft_id"] == "\ufffd"
+    assert entry["errors"][0]["code"] == "draft_not_found"
+
+
+def test_list_requests_unknown_field_with_a_nul_is_journaled(client: TestClient) -> None:
+    raw = b'{"a\\u0000b": 1}'
+    response = client.post(
+        DRAFTS, content=raw, headers={**auth(), "Content-Type": "application/json"}
+    )
+    assert response.status_code == 200, response.text
+    [entry] = _journal(client)
+    assert entry["status"] == 200
+    assert [w["field"] for w in entry["warnings"]] == ["a\x00b"]
 
 
 def test_list_requests_is_per_key(client: TestClient) -> None:

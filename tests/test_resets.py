@@ -67,8 +67,8 @@ def test_reset_vendor_during_an_attempt_drops_its_record(
     )
     drafts.visit_draft(engine, draft_id=draft.id, base_url="http://s", owner_key="k")
     drafts.cancel_draft(engine, draft_id=draft.id, owner_key="k", base_url="http://s")
-    [seq] = outbox.due_seqs(engine, limit=5)
-    claimed = outbox.claim(engine, seq, fixtures=Fixtures(api_keys=(key,)), timeout=1)
+    [head] = outbox.due_heads(engine, limit=5)
+    claimed = outbox.claim(engine, head.seq, fixtures=Fixtures(api_keys=(key,)))
     assert claimed is not None
     resets.reset_vendor(engine, settings=settings, owner_key="k")
     outcome = outbox.Outcome(datetime.now(UTC), "http://127.0.0.1:9/hook", 204, 1.0, None, "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -28,8 +29,11 @@ from tests.helpers import AUTHOR, RECIPIENT
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 HOOK = "http://vendor.test/hook"
 KEY = ApiKeyFixture(key="k-hook", name="Hooked", webhook_url=HOOK, webhook_secret=SECRET)
+OTHER = ApiKeyFixture(
+    key="k-other", name="Other", webhook_url="http://other.test/hook", webhook_secret=SECRET
+)
 BARE = ApiKeyFixture(key="k-bare", name="No webhook")
-FIXTURES = Fixtures(api_keys=(KEY, BARE))
+FIXTURES = Fixtures(api_keys=(KEY, OTHER, BARE))
 Handler = Callable[[httpx.Request], httpx.Response]
 
 
@@ -212,10 +216,10 @@ def test_run_once_uses_the_endpoint_current_at_each_attempt(
 
 def test_claim_is_exclusive(engine: Engine) -> None:
     _published(engine)
-    [seq] = outbox.due_seqs(engine, limit=10)
-    assert outbox.claim(engine, seq, fixtures=FIXTURES, timeout=1) is not None
-    assert outbox.claim(engine, seq, fixtures=FIXTURES, timeout=1) is None
-    assert outbox.due_seqs(engine, limit=10) == []
+    [head] = outbox.due_heads(engine, limit=10)
+    assert outbox.claim(engine, head.seq, fixtures=FIXTURES) is not None
+    assert outbox.claim(engine, head.seq, fixtures=FIXTURES) is None
+    assert outbox.due_heads(engine, limit=10) == []
 
 
 def test_two_workers_on_one_database_send_each_event_once(
@@ -238,6 +242,156 @@ def test_two_workers_on_one_database_send_each_event_once(
     assert len(sent) == 6
     assert len(set(sent)) == 6
     assert {e.status for e in _events(engine)} == {"delivered"}
+
+
+def test_run_a_hanging_receiver_does_not_hold_back_another_key(
+    engine: Engine, settings: Settings
+) -> None:
+    for _ in range(5):
+        _published(engine)  # due first: the hanging receiver's
+    _published(engine, key=OTHER.key)
+    slow = settings.model_copy(update={"webhook_timeout": 60.0})
+    hanging: list[str] = []
+
+    async def go() -> None:
+        released, other_sent = asyncio.Event(), asyncio.Event()
+
+        async def handler(request: httpx.Request) -> httpx.Response:
+            if request.url.host == "other.test":
+                other_sent.set()
+            else:
+                hanging.append(request.headers["webhook-id"])
+                await released.wait()  # until the test ends: never within the timeout
+            return httpx.Response(200)
+
+        client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+        worker = DeliveryWorker(
+            engine=engine, settings=slow, fixtures=FIXTURES, client=client, per_receiver=2
+        )
+        running = asyncio.create_task(worker.run())
+        try:
+            # Before, the worker waited for the whole group it took: the 60 s timeouts.
+            await asyncio.wait_for(other_sent.wait(), timeout=10)
+        finally:
+            running.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await running
+            await worker.aclose()
+
+    asyncio.run(go())
+    assert 1 <= len(hanging) <= 2  # the hanging receiver got its share, no more
+    # Cut off by the shutdown, unrecorded, their claims given back: due at the next start.
+    held = [(e.status, e.claimed_until) for e in _events(engine) if e.owner_key == KEY.key]
+    assert held == [("pending", None)] * 5
+
+
+def test_run_keeps_at_most_max_in_flight_attempts(engine: Engine, settings: Settings) -> None:
+    for _ in range(4):
+        _published(engine)
+        _published(engine, key=OTHER.key)
+    slow = settings.model_copy(update={"webhook_timeout": 60.0})
+    started: list[str] = []
+
+    async def go() -> None:
+        released, three = asyncio.Event(), asyncio.Event()
+
+        async def handler(request: httpx.Request) -> httpx.Response:
+            started.append(request.url.host or "")
+            if len(started) == 3:
+                three.set()
+            await released.wait()
+            return httpx.Response(200)
+
+        client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+        worker = DeliveryWorker(
+            engine=engine,
+            settings=slow,
+            fixtures=FIXTURES,
+            client=client,
+            max_in_flight=3,
+            per_receiver=2,
+        )
+        running = asyncio.create_task(worker.run())
+        try:
+            await asyncio.wait_for(three.wait(), timeout=10)
+            assert await worker.fill() == 0  # nothing more starts while the three hang
+        finally:
+            running.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await running
+            await worker.aclose()
+
+    asyncio.run(go())
+    assert len(started) == 3
+    assert max(started.count("vendor.test"), started.count("other.test")) == 2
+
+
+def test_run_stops_when_cancelled_as_it_is_woken(engine: Engine, settings: Settings) -> None:
+    # asyncio.wait_for (3.11) returned the wake-up and dropped a cancel arriving with it:
+    # the worker ran on and the server's shutdown hung.
+    async def go() -> bool:
+        worker = _worker(engine, settings, lambda _: httpx.Response(200))
+        running = asyncio.create_task(worker.run())
+        deadline = asyncio.get_running_loop().time() + 10
+        while not getattr(worker._wake, "_waiters", None):  # idle, waiting to be woken
+            assert asyncio.get_running_loop().time() < deadline
+            await asyncio.sleep(0.01)
+        worker._wake.set()
+        await asyncio.sleep(0)  # the wake-up is in, its waiter not yet resumed
+        running.cancel()
+        await asyncio.wait({running}, timeout=10)
+        await worker.aclose()
+        return running.cancelled()
+
+    assert asyncio.run(go())
+
+
+def test_run_lets_an_attempt_in_flight_finish_at_shutdown(
+    engine: Engine, settings: Settings
+) -> None:
+    _published(engine)
+
+    async def go() -> None:
+        in_flight, answer = asyncio.Event(), asyncio.Event()
+
+        async def handler(_: httpx.Request) -> httpx.Response:
+            in_flight.set()
+            await answer.wait()
+            return httpx.Response(204)
+
+        client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+        worker = DeliveryWorker(engine=engine, settings=settings, fixtures=FIXTURES, client=client)
+        running = asyncio.create_task(worker.run())
+        await asyncio.wait_for(in_flight.wait(), timeout=10)
+        deadline = asyncio.get_running_loop().time() + 10
+        while not getattr(worker._wake, "_waiters", None):  # the loop idle, the attempt on
+            assert asyncio.get_running_loop().time() < deadline
+            await asyncio.sleep(0.01)
+        running.cancel()  # shutdown begins...
+        answer.set()  # ...and the receiver answers just after
+        await asyncio.wait({running}, timeout=10)
+        await worker.aclose()
+
+    asyncio.run(go())
+    # Before, the attempt was cut off and released: sent again after the restart.
+    [event] = _events(engine)
+    assert (event.status, len(_attempts(engine))) == ("delivered", 1)
+
+
+def test_renew_extends_only_the_claims_held(engine: Engine) -> None:
+    _published(engine)
+    _published(engine, key=OTHER.key)
+    first, second = (
+        outbox.claim(engine, head.seq, fixtures=FIXTURES)
+        for head in outbox.due_heads(engine, limit=10)
+    )
+    assert first is not None and second is not None
+    before = {e.seq: e.claimed_until for e in _events(engine)}
+    outbox.renew(engine, [first.token])
+    after = {e.seq: e.claimed_until for e in _events(engine)}
+    renewed, was = after[first.seq], before[first.seq]
+    assert renewed is not None and was is not None and renewed > was
+    assert after[second.seq] == before[second.seq]
 
 
 def test_redeliver_resets_to_pending_with_the_same_webhook_id(

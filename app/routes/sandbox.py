@@ -251,6 +251,7 @@ async def record_inbox(
         method=request.method,
         headers=request.headers,
         body=body,
+        max_bytes=runtime.settings.inbox_max_bytes,
     )
     return InboxRecorded(id=item.id)
 
