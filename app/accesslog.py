@@ -32,6 +32,9 @@ _PART = r"(?:[A-Za-z_][A-Za-z0-9_]{0,63}|[0-9]{1,3})"
 _FIELD = re.compile(rf"{_PART}(?:\.{_PART})*")
 _DIGITS = re.compile(r"[0-9]{4}")
 HIDDEN_FIELD = "[field]"
+# What a path may decode to that a console line cannot show as is: control characters
+# (%0A would forge a second line, %00 puts a NUL on the terminal) and lone surrogates.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
 def _field(name: str) -> str:
@@ -63,6 +66,11 @@ def summary(notes: callnotes.CallNotes, status: int) -> str:
     return "; ".join(parts)
 
 
+def printable(path: str) -> str:
+    """The path on one line: what a console cannot show is escaped (`\\n`, `\\x00`, `\\ud800`)."""
+    return _UNPRINTABLE.sub(lambda match: ascii(match.group())[1:-1], path)
+
+
 class AccessLogMiddleware:
     """Pure ASGI middleware, so streamed uploads are not buffered."""
 
@@ -86,7 +94,7 @@ class AccessLogMiddleware:
             await self.app(scope, receive, send_and_watch)
         finally:
             line = "%s %s %s %.1fms"
-            args = [scope["method"], scope["path"], status["code"]]
+            args = [scope["method"], printable(scope["path"]), status["code"]]
             args.append((time.perf_counter() - started) * 1000)
             notes = callnotes.peek(scope)
             said = summary(notes, status["code"]) if notes is not None else ""

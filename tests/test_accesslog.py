@@ -119,3 +119,18 @@ def test_summary_never_prints_a_hint_of_another_field() -> None:
         warnings=[FieldIssue("a", "unknown_field", "m")], hints={"b": "did you mean c?"}
     )
     assert summary(notes, 200) == "warnings: a unknown_field"
+
+
+@pytest.mark.parametrize(
+    ("sent", "shown"),
+    [("%0A200%20fake", "\\n200 fake"), ("%00", "\\x00"), ("%E2%80%A8", "\\u2028")],
+)
+def test_access_log_line_escapes_what_a_console_cannot_show(
+    client: TestClient, caplog: pytest.LogCaptureFixture, sent: str, shown: str
+) -> None:
+    caplog.set_level(logging.INFO, logger="omnidoc_sandbox.access")
+    response = client.get(f"{URL}/{sent}", headers=auth())
+    assert response.status_code == 404
+    [line] = _lines(caplog, f"GET {URL}/")
+    assert line.startswith(f"GET {URL}/{shown} 404 ")
+    assert "\n" not in line and "\x00" not in line and "\u2028" not in line
