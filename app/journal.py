@@ -13,7 +13,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, delete
+from sqlalchemy import Connection, Engine, Table, text
 from sqlmodel import col, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -74,21 +74,21 @@ async def record(writer: GroupCommit, *, row: dict[str, Any], keep: int) -> None
     await writer.insert(_TABLE, row, tidy=(("journal_trim", owner_key), trim))
 
 
+# The key's rows older than its `keep` newest, in one indexed statement. Written once as
+# SQL: built per group with the ORM's select()/delete(), the statement cost more Python
+# (construction and the compiled-cache key) than SQLite's walk of the index. The same
+# text runs on SQLite and PostgreSQL; with fewer than `keep` rows the subquery is NULL
+# and nothing is deleted.
+_TRIM_SQL = text(
+    "DELETE FROM journal_entry WHERE owner_key = :owner_key AND seq < ("
+    "SELECT seq FROM journal_entry WHERE owner_key = :owner_key"
+    " ORDER BY seq DESC LIMIT 1 OFFSET :skip)"
+)
+
+
 def _trim(connection: Connection, *, owner_key: str, keep: int) -> None:
     """Delete the key's rows older than its `keep` newest (one indexed statement)."""
-    oldest_kept = (
-        select(JournalEntry.seq)
-        .where(JournalEntry.owner_key == owner_key)
-        .order_by(col(JournalEntry.seq).desc())
-        .offset(keep - 1)
-        .limit(1)
-        .scalar_subquery()
-    )
-    connection.execute(
-        delete(JournalEntry).where(
-            col(JournalEntry.owner_key) == owner_key, col(JournalEntry.seq) < oldest_kept
-        )
-    )
+    connection.execute(_TRIM_SQL, {"owner_key": owner_key, "skip": keep - 1})
 
 
 def entry_view(entry: JournalEntry) -> RequestEntry:
