@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -69,9 +70,18 @@ class _Overflow:
     text: str
 
 
-def _parse_float(text: str) -> float | _Overflow:
-    value = float(text)
-    return value if math.isfinite(value) else _Overflow(text)
+# A lone surrogate can only come from a `\uD800`-`\uDFFF` escape: UTF-8 bytes of one are
+# refused by the decoding. (An escaped backslash before `ud8…` matches too: harmless.)
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _nothing_to_scan(raw: bytes, *, overflowed: bool) -> bool:
+    """Whether `_scan` could find nothing in this document, told from its bytes: no
+    surrogate escape, no number beyond a double, fewer brackets than the depth cap
+    (nesting never exceeds them). Most bodies: their walk is skipped."""
+    if overflowed or _SURROGATE_ESCAPE.search(raw):
+        return False
+    return raw.count(b"[") + raw.count(b"{") <= MAX_JSON_DEPTH
 
 
 def parse_json(raw: bytes) -> Any:
@@ -80,9 +90,19 @@ def parse_json(raw: bytes) -> Any:
     A document that parses but cannot be stored and echoed as sent (a lone surrogate in
     any key or string, a number beyond a double) is a 422 naming each place.
     """
+    overflowed = False
+
+    def parse_float(text: str) -> float | _Overflow:
+        nonlocal overflowed
+        value = float(text)
+        if math.isfinite(value):
+            return value
+        overflowed = True
+        return _Overflow(text)
+
     try:
         parsed = json.loads(
-            raw.decode("utf-8"), parse_constant=_reject_constant, parse_float=_parse_float
+            raw.decode("utf-8"), parse_constant=_reject_constant, parse_float=parse_float
         )
     except UnicodeDecodeError:
         raise InvalidJson("The body is not UTF-8.") from None
@@ -92,6 +112,8 @@ def parse_json(raw: bytes) -> Any:
         ) from None
     except (ValueError, RecursionError):
         raise InvalidJson("The body is not valid JSON (NaN, Infinity or too deep).") from None
+    if _nothing_to_scan(raw, overflowed=overflowed):
+        return parsed
     depth, issues = _scan(parsed)
     if depth > MAX_JSON_DEPTH:
         message = f"JSON nesting is limited to {MAX_JSON_DEPTH} levels."

@@ -308,6 +308,12 @@ def test_create_draft_nesting_depth_is_limited(client: TestClient, depth: int) -
         assert response.json()["errors"][0]["code"] == "too_deep"
 
 
+def test_create_draft_brackets_inside_strings_are_not_nesting(client: TestClient) -> None:
+    # More brackets than the depth cap, all in a string: counted, then walked, and fine.
+    raw = json.dumps({"context": {"a": "[{" * 100}}).encode()
+    assert client.post(URL, content=raw, headers=auth()).status_code == 200
+
+
 def test_create_draft_body_too_large_without_content_length(client: TestClient) -> None:
     """Chunked, so no early Content-Length check: the limit holds while reading."""
     raw = json.dumps({"text": "x" * (1024 * 1024)}).encode()
