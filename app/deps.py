@@ -48,6 +48,7 @@ _bearer = HTTPBearer(
     scheme_name="vendorKey",
     description="A vendor API key from the fixtures (sandbox-key-a, sandbox-key-b).",
 )
+bearer_scheme = _bearer  # app.keyed_route calls it as FastAPI would
 _admin_bearer = HTTPBearer(
     auto_error=False,
     scheme_name="adminToken",
@@ -80,13 +81,22 @@ async def current_key(
 CurrentKey = Annotated[ApiKeyFixture, Depends(current_key)]
 
 
+# Where bearer_key keeps its answer in the call's scope state: the journal and the fault
+# middleware both ask on every interop call, and the header and key checks run once.
+_BEARER_KEY = "omnidoc_bearer_key"
+
+
 def bearer_key(scope: Scope, fixtures: Fixtures) -> ApiKeyFixture | None:
     """The key as `current_key` finds it, for middleware (same parsing); no 401 here."""
+    state = scope.setdefault("state", {})
+    if _BEARER_KEY in state:
+        found: ApiKeyFixture | None = state[_BEARER_KEY]
+        return found
     header = Headers(scope=scope).get("authorization")
     scheme, credentials = get_authorization_scheme_param(header)
-    if scheme.lower() != "bearer" or not credentials:
-        return None
-    return fixtures.find_key(credentials)
+    found = fixtures.find_key(credentials) if scheme.lower() == "bearer" and credentials else None
+    state[_BEARER_KEY] = found
+    return found
 
 
 async def base_url(request: Request, state: RuntimeDep) -> str:

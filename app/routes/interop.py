@@ -34,6 +34,7 @@ from app.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
+from app.keyed_route import KeyedRoute
 from app.openapi import (
     ATTACH_BODY,
     CREATE_BODY,
@@ -53,8 +54,41 @@ router = APIRouter(prefix=urls.INTEROP_PREFIX, tags=[OMNIDOC])
 pull_router = APIRouter(prefix=urls.INTEROP_PREFIX, tags=[SANDBOX])
 
 
-@router.post(
+async def create_draft(api_key: CurrentKey, request: Request, response: Response) -> DraftCreated:
+    """Create a temporary draft (Omnidoc "Amont - Création de la demande")."""
+    # The hottest route: a KeyedRoute (no dependency solving per call, see there). It
+    # calls what it needs itself: FastAPI solves every declared dependency, and each
+    # dependency it depends on, again on every request.
+    runtime = await get_ready_runtime(request)
+    body = await json_body(request, runtime)
+    report = validate_draft(
+        body,
+        strict=runtime.settings.strict,
+        is_known_practitioner=runtime.fixtures.is_known_practitioner,
+        directory_examples=runtime.fixtures.rpps_examples(),
+    )
+    apply_report(request, response, report)
+    assert runtime.writer is not None  # set before the runtime is ready
+    draft_id = await drafts.store_draft(runtime.writer, owner_key=api_key.key, body=body)
+    callnotes.of(request.scope).draft_id = draft_id
+    redirect = urls.redirect_url(await base_url(request, runtime), draft_id)
+    return DraftCreated(id=draft_id, redirect_url=redirect)
+
+
+# Registered in the order the two decorators `@router.post("/drafts", …)` over
+# `@router.post("/drafts/", …)` did, with the route class only add_api_route takes.
+router.add_api_route(
+    "/drafts/",
+    create_draft,
+    methods=["POST"],
+    response_model=DraftCreated,
+    include_in_schema=False,
+    route_class_override=KeyedRoute,
+)
+router.add_api_route(
     "/drafts",
+    create_draft,
+    methods=["POST"],
     response_model=DraftCreated,
     responses={
         **success(
@@ -72,27 +106,8 @@ pull_router = APIRouter(prefix=urls.INTEROP_PREFIX, tags=[SANDBOX])
         ),
     },
     openapi_extra=CREATE_BODY,
+    route_class_override=KeyedRoute,
 )
-@router.post("/drafts/", response_model=DraftCreated, include_in_schema=False)
-async def create_draft(api_key: CurrentKey, request: Request, response: Response) -> DraftCreated:
-    """Create a temporary draft (Omnidoc "Amont - Création de la demande")."""
-    # The hottest route takes one dependency, the key (it also checks readiness), and
-    # calls the others itself: FastAPI solves every declared dependency, and each
-    # dependency it depends on, again on every request.
-    runtime = await get_ready_runtime(request)
-    body = await json_body(request, runtime)
-    report = validate_draft(
-        body,
-        strict=runtime.settings.strict,
-        is_known_practitioner=runtime.fixtures.is_known_practitioner,
-        directory_examples=runtime.fixtures.rpps_examples(),
-    )
-    apply_report(request, response, report)
-    assert runtime.writer is not None  # set before the runtime is ready
-    draft_id = await drafts.store_draft(runtime.writer, owner_key=api_key.key, body=body)
-    callnotes.of(request.scope).draft_id = draft_id
-    redirect = urls.redirect_url(await base_url(request, runtime), draft_id)
-    return DraftCreated(id=draft_id, redirect_url=redirect)
 
 
 @pull_router.get(
