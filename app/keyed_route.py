@@ -40,12 +40,13 @@ class KeyedRoute(APIRoute):
             # As FastAPI's own: a response for the endpoint to set headers on.
             sub_response = Response()
             del sub_response.headers["content-length"]
+            sub_response.status_code = None  # type: ignore[assignment]  # unset, as FastAPI's
             model = await endpoint(api_key=api_key, request=request, response=sub_response)
             assert isinstance(model, BaseModel)
             response = Response(
                 model.model_dump_json(by_alias=True),
                 media_type="application/json",
-                status_code=status_code,
+                status_code=sub_response.status_code or status_code,
             )
             response.headers.raw.extend(sub_response.headers.raw)
             return response
