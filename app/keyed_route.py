@@ -21,11 +21,12 @@ class KeyedRoute(APIRoute):
     returns its response model: the create, the hottest route.
 
     FastAPI solves a route's dependencies again on every call, and theirs (the key, the
-    bearer scheme, the request): a tenth of a create's CPU. This handler does what they
-    do with the same functions, in the same order (`deps.bearer_scheme`, then
+    bearer scheme, the request): 7 % of a create's CPU under load. This handler does what
+    they do with the same functions, in the same order (`deps.bearer_scheme`, then
     `deps.current_key`: 503 before ready, else 401), calls the endpoint and answers its
     model as FastAPI would (JSON by alias, the status, the headers the endpoint set on
-    `response`). The signature stays declared, so the OpenAPI document is unchanged.
+    `response`). The signature stays declared, so the OpenAPI document is unchanged;
+    `app.dependency_overrides` do not reach this route (nothing here uses them).
     """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
