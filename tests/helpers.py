@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -53,3 +54,19 @@ def create_draft(
     assert response.status_code == 200, response.text
     draft_id: str = response.json()["id"]
     return draft_id
+
+
+async def cancel_as_woken(worker: Any) -> bool:
+    """Run a worker until it idles on its wake-up event, then wake and cancel it at once;
+    True when the cancel won. asyncio.wait_for (3.11) returned such a wake-up and dropped
+    the cancel: the worker ran on and the server's shutdown hung."""
+    running = asyncio.create_task(worker.run())
+    deadline = asyncio.get_running_loop().time() + 10
+    while not getattr(worker._wake, "_waiters", None):  # idle, waiting to be woken
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.01)
+    worker._wake.set()
+    await asyncio.sleep(0)  # the wake-up is in, its waiter not yet resumed
+    running.cancel()
+    await asyncio.wait({running}, timeout=10)
+    return running.cancelled()

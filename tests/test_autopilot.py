@@ -21,7 +21,15 @@ from app.config import Settings
 from app.db import create_db_engine, read_session, wipe_data, write_session
 from app.fixtures import Autopilot, Practitioner
 from app.models import AutopilotMove, Draft, DraftStatus, WebhookEvent
-from tests.helpers import AUTHOR, KEY_A, KEY_B, SCENARIO_PRACTITIONERS, auth, create_draft
+from tests.helpers import (
+    AUTHOR,
+    KEY_A,
+    KEY_B,
+    SCENARIO_PRACTITIONERS,
+    auth,
+    cancel_as_woken,
+    create_draft,
+)
 
 S = DraftStatus
 BASE = "http://sandbox.test"
@@ -291,22 +299,8 @@ def test_worker_run_once_drops_a_moot_answer_without_waking(engine: Engine) -> N
 
 
 def test_worker_run_stops_when_cancelled_as_it_is_woken(engine: Engine) -> None:
-    # asyncio.wait_for (3.11) returned the wake-up and dropped a cancel arriving with it:
-    # the worker ran on and the server's shutdown hung.
-    async def go() -> bool:
-        worker = autopilot.AutopilotWorker(engine=engine)
-        running = asyncio.create_task(worker.run())
-        deadline = asyncio.get_running_loop().time() + 10
-        while not getattr(worker._wake, "_waiters", None):  # idle, waiting to be woken
-            assert asyncio.get_running_loop().time() < deadline
-            await asyncio.sleep(0.01)
-        worker._wake.set()
-        await asyncio.sleep(0)  # the wake-up is in, its waiter not yet resumed
-        running.cancel()
-        await asyncio.wait({running}, timeout=10)
-        return running.cancelled()
-
-    assert asyncio.run(go())
+    worker = autopilot.AutopilotWorker(engine=engine)
+    assert asyncio.run(cancel_as_woken(worker))
 
 
 def test_worker_run_performs_an_answer_when_it_falls_due(engine: Engine) -> None:

@@ -24,7 +24,7 @@ from app.errors import DeliveryNotFound, ValidationFailed
 from app.fixtures import ApiKeyFixture, Fixtures
 from app.models import Draft, DraftStatus, WebhookAttempt, WebhookEndpoint, WebhookEvent
 from app.sandbox_schemas import WebhookBody
-from tests.helpers import AUTHOR, RECIPIENT
+from tests.helpers import AUTHOR, RECIPIENT, cancel_as_woken
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 HOOK = "http://vendor.test/hook"
@@ -327,21 +327,12 @@ def test_run_keeps_at_most_max_in_flight_attempts(engine: Engine, settings: Sett
 
 
 def test_run_stops_when_cancelled_as_it_is_woken(engine: Engine, settings: Settings) -> None:
-    # asyncio.wait_for (3.11) returned the wake-up and dropped a cancel arriving with it:
-    # the worker ran on and the server's shutdown hung.
     async def go() -> bool:
         worker = _worker(engine, settings, lambda _: httpx.Response(200))
-        running = asyncio.create_task(worker.run())
-        deadline = asyncio.get_running_loop().time() + 10
-        while not getattr(worker._wake, "_waiters", None):  # idle, waiting to be woken
-            assert asyncio.get_running_loop().time() < deadline
-            await asyncio.sleep(0.01)
-        worker._wake.set()
-        await asyncio.sleep(0)  # the wake-up is in, its waiter not yet resumed
-        running.cancel()
-        await asyncio.wait({running}, timeout=10)
-        await worker.aclose()
-        return running.cancelled()
+        try:
+            return await cancel_as_woken(worker)
+        finally:
+            await worker.aclose()
 
     assert asyncio.run(go())
 
