@@ -28,7 +28,7 @@ from app.config import Settings
 from app.db import read_session
 from app.errors import DeliveryNotFound, FieldIssue, FileNotFound
 from app.fixtures import ApiKeyFixture, Fixtures
-from app.longpoll import newer_than
+from app.longpoll import newest_page
 from app.models import (
     AutopilotMove,
     Draft,
@@ -133,13 +133,10 @@ def list_requests(
     """Every key's journaled calls (or one key's), newest first, at most 200."""
     with read_session(engine) as session:
         scope = JournalEntry.owner_key == owner_key if owner_key is not None else true()
-        query = select(JournalEntry).where(scope)
-        if after is not None:
-            what = "an entry still in the journal"
-            query = query.where(
-                newer_than(session, JournalEntry, after=after, scope=scope, what=what)
-            )
-        rows = session.exec(query.order_by(col(JournalEntry.seq).desc()).limit(JOURNAL_PAGE))
+        what = "an entry still in the journal"
+        rows = newest_page(
+            session, JournalEntry, scope=scope, after=after, what=what, limit=JOURNAL_PAGE
+        )
         items = []
         for row in rows:
             view = journal.entry_view(row)
@@ -182,13 +179,8 @@ def list_deliveries(
     """Every key's notifications (or one key's) with their attempts, newest first."""
     with read_session(engine) as session:
         scope = WebhookEvent.owner_key == owner_key if owner_key is not None else true()
-        query = select(WebhookEvent).where(scope)
-        if after is not None:
-            what = "a delivery of this sandbox"
-            query = query.where(
-                newer_than(session, WebhookEvent, after=after, scope=scope, what=what)
-            )
-        events = session.exec(query.order_by(col(WebhookEvent.seq).desc()).limit(PAGE)).all()
+        what = "a delivery of this sandbox"
+        events = newest_page(session, WebhookEvent, scope=scope, after=after, what=what, limit=PAGE)
         return _delivery_views(session, list(events), fixtures)
 
 

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 from app import outbox, storable
 from app.db import read_session
 from app.fixtures import ApiKeyFixture
-from app.longpoll import newer_than
+from app.longpoll import newest_page
 from app.models import EventStatus, WebhookAttempt, WebhookEvent
 from app.sandbox_schemas import Delivery, DeliveryAttempt
 from app.schemas import StatusChangedEvent
@@ -64,13 +64,8 @@ def list_deliveries(
 ) -> list[Delivery]:
     """The key's events, newest first (at most 100); `after` keeps only newer ones."""
     with read_session(engine) as session:
-        query = select(WebhookEvent).where(WebhookEvent.owner_key == api_key.key)
-        if after is not None:
-            scope, what = WebhookEvent.owner_key == api_key.key, "one of your deliveries"
-            query = query.where(
-                newer_than(session, WebhookEvent, after=after, scope=scope, what=what)
-            )
-        events = session.exec(query.order_by(col(WebhookEvent.seq).desc()).limit(PAGE)).all()
+        scope, what = WebhookEvent.owner_key == api_key.key, "one of your deliveries"
+        events = newest_page(session, WebhookEvent, scope=scope, after=after, what=what, limit=PAGE)
         return delivery_views(session, list(events), api_key)
 
 

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from app.db import read_session, write_session
 from app.errors import BodyTooLarge, FieldIssue, ValidationFailed
-from app.longpoll import newer_than
+from app.longpoll import newest_page
 from app.models import InboxItem, InboxUsage
 from app.sandbox_schemas import InboxRequest
 
@@ -172,9 +172,6 @@ def list_items(engine: Engine, *, name: str, after: str | None = None) -> list[I
     """Newest first, at most 100; `after` keeps only the items received after that one."""
     check_name(name)
     with read_session(engine) as session:
-        query = select(InboxItem).where(InboxItem.name == name)
-        if after is not None:
-            scope, what = InboxItem.name == name, "an item of this inbox"
-            query = query.where(newer_than(session, InboxItem, after=after, scope=scope, what=what))
-        items = session.exec(query.order_by(col(InboxItem.seq).desc()).limit(PAGE)).all()
+        scope, what = InboxItem.name == name, "an item of this inbox"
+        items = newest_page(session, InboxItem, scope=scope, after=after, what=what, limit=PAGE)
         return [item_view(item) for item in items]

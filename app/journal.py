@@ -14,7 +14,6 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, text
-from sqlmodel import col, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import callnotes, runtime, urls
@@ -22,7 +21,7 @@ from app.db import read_session
 from app.deps import bearer_key
 from app.errors import FieldIssue
 from app.groupcommit import GroupCommit
-from app.longpoll import newer_than
+from app.longpoll import newest_page
 from app.models import JournalEntry, new_id, utcnow
 from app.sandbox_schemas import RequestEntry
 
@@ -110,14 +109,8 @@ def list_entries(
 ) -> list[RequestEntry]:
     """The key's journal, newest first; `after` keeps only entries newer than that one."""
     with read_session(engine) as session:
-        query = select(JournalEntry).where(JournalEntry.owner_key == owner_key)
-        if after is not None:
-            scope = JournalEntry.owner_key == owner_key
-            what = "an entry still in your journal"
-            query = query.where(
-                newer_than(session, JournalEntry, after=after, scope=scope, what=what)
-            )
-        rows = session.exec(query.order_by(col(JournalEntry.seq).desc()).limit(limit)).all()
+        scope, what = JournalEntry.owner_key == owner_key, "an entry still in your journal"
+        rows = newest_page(session, JournalEntry, scope=scope, after=after, what=what, limit=limit)
         return [entry_view(row) for row in rows]
 
 

@@ -81,3 +81,14 @@ def newer_than(
         raise ValidationFailed(message, errors=[FieldIssue("after", "unknown_cursor", message)])
     condition: ColumnElement[bool] = col(model.seq) > seq
     return condition
+
+
+def newest_page(
+    session: Session, model: Any, *, scope: Any, after: str | None, what: str, limit: int
+) -> Sequence[Any]:
+    """One page of a listing: the rows of `scope`, newest first, only those inserted after
+    `after` when given (a 422 naming `what` when that id is not in the scope)."""
+    query = select(model).where(scope)
+    if after is not None:
+        query = query.where(newer_than(session, model, after=after, scope=scope, what=what))
+    return session.exec(query.order_by(col(model.seq).desc()).limit(limit)).all()
