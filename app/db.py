@@ -139,24 +139,26 @@ def sqlite_writer_lock(engine: Engine) -> threading.RLock:
 
 
 @contextmanager
-def loop_connection(engine: Engine) -> Iterator[Connection | None]:
+def loop_connection(engine: Engine) -> Iterator[sqlite3.Connection | None]:
     """A SQLite connection for the event loop itself, that never waits; None on PostgreSQL.
 
+    The driver's own connection (a pooled one, with the engine's pragmas), used with plain
+    SQL: the loop's statements are few and hot (app.groupcommit, app.faults), and
+    SQLAlchemy's per-execution work cost more than SQLite's. It is in autocommit mode
+    (`_on_connect`): a transaction is what its user begins, `BEGIN IMMEDIATE` to write.
     Its busy timeout is 0: a statement that would wait for another writer fails at once
     with SQLITE_BUSY (`is_busy`), and the caller does the same work in a thread instead,
-    so the event loop never sleeps on a lock. Its transactions take the write lock at
-    BEGIN (`BEGIN IMMEDIATE`), like `write_session`'s.
+    so the event loop never sleeps on a lock.
     """
     if engine.dialect.name != "sqlite":
         yield None
         return
-    with engine.connect().execution_options(**{_IMMEDIATE: True}) as connection:
-        # Through the driver: a SQLAlchemy statement here would begin a transaction.
+    with engine.connect() as connection:
         raw = connection.connection.dbapi_connection
-        assert raw is not None
+        assert isinstance(raw, sqlite3.Connection)
         raw.execute("PRAGMA busy_timeout=0")
         try:
-            yield connection
+            yield raw
         finally:  # the connection goes back to the pool: give it its usual patience
             raw.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
 

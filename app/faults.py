@@ -10,7 +10,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from sqlalchemy import Connection, Engine, delete, text, update
+from sqlalchemy import Engine, delete, text, update
 from sqlmodel import col, select
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -101,12 +101,11 @@ def live_rules(engine: Engine, *, owner_key: str) -> list[LiveRule]:
     return [LiveRule(*row) for row in rows]
 
 
-def _live_rules_on_loop(loop_db: Connection, *, owner_key: str) -> list[LiveRule] | None:
+def _live_rules_on_loop(loop_db: sqlite3.Connection, *, owner_key: str) -> list[LiveRule] | None:
     """The same read on the event loop's connection; None if SQLite is busy right then."""
-    raw = loop_db.connection.dbapi_connection
-    assert raw is not None
     try:
-        return [LiveRule(*row) for row in raw.execute(_LIVE_RULES_SQL, {"owner_key": owner_key})]
+        rows = loop_db.execute(_LIVE_RULES_SQL, {"owner_key": owner_key})
+        return [LiveRule(*row) for row in rows]
     except sqlite3.OperationalError as exc:
         if is_busy(exc):
             return None

@@ -19,20 +19,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Hashable
+import sqlite3
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, insert
+from sqlalchemy import Connection, Dialect, Engine, Table, insert, text
 
 from app import db
 
 logger = logging.getLogger("omnidoc_sandbox")
 
-# Work that runs once per group, after its inserts and in its transaction (the journal's
-# trim to OMNIDOC_JOURNAL_SIZE): keyed, so that a group of ten rows of one vendor key
-# trims that key's journal once.
-Tidy = tuple[Hashable, Callable[[Connection], None]]
+
+@dataclass(frozen=True)
+class Tidy:
+    """SQL run once per group, after its inserts and in its transaction (the journal's
+    trim to OMNIDOC_JOURNAL_SIZE), with `:name` parameters: keyed, so that a group of
+    ten rows of one vendor key trims that key's journal once."""
+
+    key: Hashable
+    sql: str
+    parameters: dict[str, Any]
 
 
 @dataclass
@@ -46,7 +54,7 @@ class _Row:
 class GroupCommit:
     """One per process and engine: `insert()` from requests, `run()` as the lifespan's task."""
 
-    def __init__(self, engine: Engine, *, inline: Connection | None) -> None:
+    def __init__(self, engine: Engine, *, inline: sqlite3.Connection | None) -> None:
         self._engine = engine
         self._inline = inline  # db.loop_connection: SQLite only
         self._queue: list[_Row] = []
@@ -107,13 +115,17 @@ class GroupCommit:
             return False
         try:
             try:
-                transaction = self._inline.begin()  # BEGIN IMMEDIATE; fails at once if busy
-            except Exception as exc:
+                self._inline.execute("BEGIN IMMEDIATE")  # fails at once if busy
+            except sqlite3.OperationalError as exc:
                 if db.is_busy(exc):  # another process is writing
                     return False
                 raise
-            with transaction:
-                _write(self._inline, group)
+            try:
+                _write_through_driver(self._inline, group, self._engine.dialect)
+                self._inline.execute("COMMIT")
+            except BaseException:
+                self._inline.execute("ROLLBACK")
+                raise
             return True
         finally:
             lock.release()
@@ -125,18 +137,74 @@ class GroupCommit:
 
 
 def _write(connection: Connection, group: list[_Row]) -> None:
-    """The group's inserts, one statement per table (rows keep their queue order, so
-    insertion-ordered keys like the journal's `seq` follow the calls), then its tidy-ups."""
+    """The group's inserts through SQLAlchemy, one statement per table (rows keep their
+    queue order, so insertion-ordered keys like the journal's `seq` follow the calls),
+    then its tidy-ups."""
+    for table, values in _by_table(group).items():
+        connection.execute(insert(table), values)
+    for tidy in _tidies(group):
+        connection.execute(_text(tidy.sql), tidy.parameters)
+
+
+def _write_through_driver(raw: sqlite3.Connection, group: list[_Row], dialect: Dialect) -> None:
+    """`_write` on the event loop's sqlite3 connection: the same statements and stored
+    values, without SQLAlchemy's per-execution work (a third of a group's CPU)."""
+    for table, values in _by_table(group).items():
+        statement = _driver_insert(table, tuple(values[0]), dialect)
+        raw.executemany(statement.sql, [statement.parameters(row) for row in values])
+    for tidy in _tidies(group):
+        raw.execute(tidy.sql, tidy.parameters)
+
+
+def _by_table(group: list[_Row]) -> dict[Table, list[dict[str, Any]]]:
     by_table: dict[Table, list[dict[str, Any]]] = {}
-    tidies: dict[Hashable, Callable[[Connection], None]] = {}
     for row in group:
         by_table.setdefault(row.table, []).append(row.values)
+    return by_table
+
+
+def _tidies(group: list[_Row]) -> Iterable[Tidy]:
+    tidies: dict[Hashable, Tidy] = {}
+    for row in group:
         if row.tidy is not None:
-            tidies.setdefault(*row.tidy)
-    for table, values in by_table.items():
-        connection.execute(insert(table), values)
-    for tidy in tidies.values():
-        tidy(connection)
+            tidies.setdefault(row.tidy.key, row.tidy)
+    return tidies.values()
+
+
+@cache
+def _text(sql: str) -> Any:
+    return text(sql)
+
+
+@dataclass(frozen=True)
+class _DriverInsert:
+    """A table's INSERT as SQLAlchemy compiles it for the dialect (qmark SQL), with each
+    column's bind processor (UTC datetimes, JSON): what SQLAlchemy itself runs, computed
+    once per table and column set instead of on every execution."""
+
+    sql: str
+    columns: tuple[str, ...]
+    processors: tuple[Callable[[Any], Any] | None, ...]
+
+    def parameters(self, values: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(
+            value if process is None else process(value)
+            for value, process in zip(
+                (values[column] for column in self.columns), self.processors, strict=True
+            )
+        )
+
+
+@cache
+def _driver_insert(table: Table, columns: tuple[str, ...], dialect: Dialect) -> _DriverInsert:
+    compiled = insert(table).compile(dialect=dialect, column_keys=list(columns))
+    order = tuple(compiled.positiontup or ())
+    if dialect.paramstyle != "qmark" or set(order) != set(columns):
+        raise ValueError(f"cannot run {table.name}'s insert through the driver")
+    processors = tuple(
+        table.c[column].type.dialect_impl(dialect).bind_processor(dialect) for column in order
+    )
+    return _DriverInsert(str(compiled), order, processors)
 
 
 def _succeed(row: _Row) -> None:

@@ -10,17 +10,16 @@ import logging
 import re
 import time
 from datetime import datetime
-from functools import partial
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, text
+from sqlalchemy import Engine, Table
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import callnotes, runtime, urls
 from app.db import read_session
 from app.deps import bearer_key
 from app.errors import FieldIssue
-from app.groupcommit import GroupCommit
+from app.groupcommit import GroupCommit, Tidy
 from app.longpoll import newest_page
 from app.models import JournalEntry, new_id, utcnow
 from app.sandbox_schemas import RequestEntry
@@ -69,8 +68,8 @@ async def record(writer: GroupCommit, *, row: dict[str, Any], keep: int) -> None
     """Insert the row with the next group commit; the key's journal is trimmed to `keep`
     rows in the same transaction, so a listing never sees more."""
     owner_key = row["owner_key"]
-    trim = partial(_trim, owner_key=owner_key, keep=keep)
-    await writer.insert(_TABLE, row, tidy=(("journal_trim", owner_key), trim))
+    trim = Tidy(("journal_trim", owner_key), _TRIM_SQL, {"owner_key": owner_key, "skip": keep - 1})
+    await writer.insert(_TABLE, row, tidy=trim)
 
 
 # The key's rows older than its `keep` newest, in one indexed statement. Written once as
@@ -78,16 +77,11 @@ async def record(writer: GroupCommit, *, row: dict[str, Any], keep: int) -> None
 # (construction and the compiled-cache key) than SQLite's walk of the index. The same
 # text runs on SQLite and PostgreSQL; with fewer than `keep` rows the subquery is NULL
 # and nothing is deleted.
-_TRIM_SQL = text(
+_TRIM_SQL = (
     "DELETE FROM journal_entry WHERE owner_key = :owner_key AND seq < ("
     "SELECT seq FROM journal_entry WHERE owner_key = :owner_key"
     " ORDER BY seq DESC LIMIT 1 OFFSET :skip)"
 )
-
-
-def _trim(connection: Connection, *, owner_key: str, keep: int) -> None:
-    """Delete the key's rows older than its `keep` newest (one indexed statement)."""
-    connection.execute(_TRIM_SQL, {"owner_key": owner_key, "skip": keep - 1})
 
 
 def entry_view(entry: JournalEntry) -> RequestEntry:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 
 from app.config import Settings
 from app.fixtures import Fixtures
@@ -20,7 +21,7 @@ class Runtime:
     fixtures: Fixtures
     engine: Engine | None = None
     writer: GroupCommit | None = None
-    loop_db: Connection | None = None  # app.db.loop_connection
+    loop_db: sqlite3.Connection | None = None  # app.db.loop_connection
     ready: bool = False
 
 
