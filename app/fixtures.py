@@ -97,8 +97,12 @@ class Fixtures(BaseModel):
 
     def rpps_examples(self, count: int = 3) -> tuple[str, ...]:
         """A few RPPS of the directory to name in an error; scenario practitioners last."""
+        return self._rpps_examples[:count]
+
+    @cached_property
+    def _rpps_examples(self) -> tuple[str, ...]:  # asked on every create
         ordered = sorted(self.practitioners, key=lambda p: p.autopilot is not None)
-        return tuple(p.rpps for p in ordered[:count])
+        return tuple(p.rpps for p in ordered)
 
 
 def _where(path: Path, loc: tuple[int | str, ...], raw: object) -> str:

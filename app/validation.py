@@ -3,11 +3,12 @@ warnings out. app.schemas.DraftCreate documents the same fields for OpenAPI."""
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
@@ -51,6 +52,7 @@ _MAX_FIELD_NAME = 100
 _MAX_UNKNOWN_HINTED = 50
 # Wire names to suggest for an unknown key, including URL-style names such as patient_nir.
 _PATIENT_HINTS = {name: f"patient.{name}" for name in PATIENT_FIELDS}
+_PATIENT_FIELD_NAMES = tuple(_PATIENT_HINTS.items())  # (name in the body, name in issues)
 _TOP_HINTS = {name: name for name in TOP_LEVEL_FIELDS} | _PATIENT_HINTS
 _DIRECTORY = "the sandbox knows the practitioners of its fixtures file (OMNIDOC_FIXTURES)"
 _STRICT = " (an error because strict mode is on)"
@@ -67,7 +69,7 @@ class ValidationReport:
     errors: tuple[FieldIssue, ...]
     warnings: tuple[FieldIssue, ...]
     # field -> a hint that quotes no value sent ("did you mean patient.nir?"): safe to log.
-    hints: Mapping[str, str] = field(default_factory=dict)
+    hints: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -276,8 +278,8 @@ def _patient(c: _Collector, patient: dict[object, object], *, today: date, from_
     gender: str | None = None
     born: date | None = None
     place: str | None = None
-    for name in PATIENT_FIELDS:
-        value, field = patient.get(name), f"patient.{name}"
+    for name, field in _PATIENT_FIELD_NAMES:
+        value = patient.get(name)
         if value is None:
             continue
         if name in TEXT_MAX_CHARS:
