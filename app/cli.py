@@ -12,6 +12,7 @@ import typer
 import uvicorn
 import uvicorn.config
 
+from app import resume_collector
 from app.config import Settings, get_settings
 from app.fixtures import FixtureError, Fixtures, load_fixtures
 
@@ -121,6 +122,8 @@ def serve(
         typer.secho(f"error: {problem}", fg=typer.colors.RED, err=True)
         raise typer.Exit(1)
     typer.echo(_banner(settings, fixtures, host, port))
+    if workers > 1:  # this process only supervises: the workers load the app
+        resume_collector()
     uvicorn.run(
         "app.main:app",  # an import string: each worker process imports the app itself
         host=host,
@@ -140,6 +143,7 @@ def reset(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Wipe the database and stored files, then check the fixtures again."""
+    resume_collector()  # paused for the start of a server (app/__init__.py)
     settings = get_settings()
     fixtures = _load_or_exit(settings)
     if not yes and _stdin_is_terminal():  # scripts and CI have no one to answer
@@ -212,6 +216,7 @@ def check_url(
     # this module before they answer uvicorn's health pings, so it must stay light.
     from app import prefill
 
+    resume_collector()  # paused for the start of a server (app/__init__.py)
     fixtures = _load_or_exit(get_settings())
     report = prefill.check_url(
         url, is_known_practitioner=fixtures.is_known_practitioner, strict=strict

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -13,7 +12,7 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
 
-from app import autopilot, delivery, openapi, uploads, web
+from app import autopilot, delivery, openapi, resume_collector, uploads, web
 from app.accesslog import AccessLogMiddleware
 from app.body_timeout import BodyTimeoutMiddleware
 from app.config import Settings, get_settings
@@ -154,5 +153,6 @@ app = create_app()
 # What exists by now (modules, the app, its models and schemas: some 140,000 objects)
 # lives as long as the process. Frozen, it is left out of the garbage collector's full
 # passes, which otherwise walk all of it every few thousand requests (a pause of a
-# few hundred milliseconds on a busy machine, felt by every call in flight).
-gc.freeze()
+# few hundred milliseconds on a busy machine, felt by every call in flight); the
+# collector, paused while it loaded (app/__init__.py), runs again from here.
+resume_collector()

@@ -5,13 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
-import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
-from fastapi.templating import Jinja2Templates
 from starlette.staticfiles import StaticFiles
 
 from app import labels_fr
@@ -19,6 +17,9 @@ from app.deps import ADMIN_COOKIE, admin_session_value
 from app.errors import ApiError, BodyTooLarge, CrossOriginRequest, ValidationFailed
 from app.fixtures import Practitioner
 from app.runtime import Runtime
+
+if TYPE_CHECKING:
+    from fastapi.templating import Jinja2Templates
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
@@ -47,6 +48,10 @@ MAX_FORM_FIELDS = 100
 
 @lru_cache
 def templates() -> Jinja2Templates:
+    """Loaded with the first page, not at start (the API alone never needs Jinja2)."""
+    import jinja2
+    from fastapi.templating import Jinja2Templates
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True, auto_reload=False
     )
