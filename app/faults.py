@@ -151,18 +151,18 @@ async def take_fault_for_call(
     """`take_fault` for the middleware: no thread and no write unless a rule matches.
 
     Rules are read from the database on every call, never cached: a rule created,
-    consumed or deleted by another worker or process applies from the next call.
+    consumed or deleted by another worker or process applies from the next call. The
+    common case, no matching rule, is answered by one read on the event loop's own
+    connection (SQLite); otherwise `take_fault` itself runs in a thread.
     """
     assert state.engine is not None
-    rules = None
     if state.loop_db is not None:
         rules = _live_rules_on_loop(state.loop_db, owner_key=owner_key)
-    if rules is None:  # PostgreSQL, or SQLite busy: the same read in a thread
-        rules = await asyncio.to_thread(live_rules, state.engine, owner_key=owner_key)
-    for rule in _matching(rules, method=method, path=path):
-        if (injected := await asyncio.to_thread(claim, state.engine, rule=rule)) is not None:
-            return injected
-    return None
+        if rules is not None and not _matching(rules, method=method, path=path):
+            return None
+    return await asyncio.to_thread(
+        take_fault, state.engine, owner_key=owner_key, method=method, path=path
+    )
 
 
 class FaultMiddleware:
