@@ -279,13 +279,8 @@ def create_prefilled_draft(engine: Engine, *, values: Mapping[str, str], base_ur
 
     Through transition(), like every status change; an ownerless draft notifies no one.
     """
-    body = body_from_values(values)
-    patient = body.get("patient")
-    draft = Draft(
-        owner_key=None,
-        patient=patient if isinstance(patient, dict) else None,
-        recipient_rpps=body.get("recipient_rpps"),
-        text=body.get("text"),
+    draft = Draft.model_validate(
+        drafts.new_draft_row(owner_key=None, body=body_from_values(values))
     )
     with write_session(engine) as session:
         session.add(draft)

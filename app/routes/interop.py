@@ -56,9 +56,9 @@ pull_router = APIRouter(prefix=urls.INTEROP_PREFIX, tags=[SANDBOX])
 
 async def create_draft(api_key: CurrentKey, request: Request, response: Response) -> DraftCreated:
     """Create a temporary draft (Omnidoc "Amont - Création de la demande")."""
-    # The hottest route: a KeyedRoute (no dependency solving per call, see there). It
-    # calls what it needs itself: FastAPI solves every declared dependency, and each
-    # dependency it depends on, again on every request.
+    # The hottest route: a KeyedRoute (no dependency solving per call, see there),
+    # reached through KeyedRouteShortcut (no route walk). It calls what it needs itself:
+    # FastAPI solves every declared dependency, and each one's own, on every request.
     runtime = await get_ready_runtime(request)
     body = await json_body(request, runtime)
     report = validate_draft(
