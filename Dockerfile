@@ -50,7 +50,7 @@ RUN mkdir -p /opt/omnidoc-sandbox \
       /opt/omnidoc-sandbox/fixtures \
  && test -f /opt/omnidoc-sandbox/fixtures/default.yaml \
  && test -f /opt/omnidoc-sandbox/fixtures/compose.yaml \
- && python -c "import app.report_pdf as r; assert (r.FONTS_DIR / 'DejaVuSans.ttf').is_file()" \
+ && python -c "import app.reports.pdf as r; assert (r.FONTS_DIR / 'DejaVuSans.ttf').is_file()" \
  && omnidoc-sandbox --help >/dev/null
 
 # A non-root user owning the data dir; a new named volume inherits that ownership.

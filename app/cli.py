@@ -17,7 +17,7 @@ from app.config import Settings, get_settings
 from app.fixtures import FixtureError, Fixtures, load_fixtures
 
 if TYPE_CHECKING:
-    from app.prefill import LintReport
+    from app.pages.url_method import LintReport
 
 cli = typer.Typer(
     help="omnidoc-sandbox: a local, offline stand-in for the Omnidoc interop API.",
@@ -151,7 +151,7 @@ def reset(
             f"Delete every draft, file and delivery in {_safe_database_url(settings)}?", abort=True
         )
     from app.db import create_db_engine, create_schema  # here, not at the top: see check_url
-    from app.resets import reset_all
+    from app.sandbox.resets import reset_all
 
     engine = create_db_engine(settings)
     try:
@@ -214,7 +214,7 @@ def check_url(
     """Lint a URL-method prefill link offline, with the API's rules; exit 1 on an error."""
     # Imported here, not at the top: `serve --workers N` spawns processes that import
     # this module before they answer uvicorn's health pings, so it must stay light.
-    from app import prefill
+    from app.pages import url_method as prefill
 
     resume_collector()  # paused for the start of a server (app/__init__.py)
     fixtures = _load_or_exit(get_settings())

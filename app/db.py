@@ -143,7 +143,7 @@ def loop_connection(engine: Engine) -> Iterator[sqlite3.Connection | None]:
     """A SQLite connection for the event loop itself, that never waits; None on PostgreSQL.
 
     The driver's own connection (a pooled one, with the engine's pragmas), used with plain
-    SQL: the loop's statements are few and hot (app.groupcommit, app.faults), and
+    SQL: the loop's statements are few and hot (app.groupcommit, app.sandbox.faults), and
     SQLAlchemy's per-execution work cost more than SQLite's. It is in autocommit mode
     (`_on_connect`): a transaction is what its user begins, `BEGIN IMMEDIATE` to write.
     Its busy timeout is 0: a statement that would wait for another writer fails at once

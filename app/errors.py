@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from app import callnotes, storable, urls
-from app.routing import allowed_methods
+from app.http.routing import allowed_methods
 
 logger = logging.getLogger("omnidoc_sandbox")
 

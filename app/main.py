@@ -12,30 +12,32 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
 
-from app import autopilot, delivery, openapi, resume_collector, uploads, web
-from app.accesslog import AccessLogMiddleware
-from app.body_timeout import BodyTimeoutMiddleware
+from app import resume_collector
+from app.admin import dashboard
+from app.admin import endpoints as admin
 from app.config import Settings, get_settings
 from app.db import create_db_engine, create_schema, loop_connection
+from app.drafts import autopilot, uploads
+from app.drafts import endpoints as interop
 from app.errors import install_error_handlers
-from app.faults import FaultMiddleware
 from app.fixtures import load_fixtures
 from app.groupcommit import GroupCommit
-from app.journal import JournalMiddleware
-from app.keyed_route import KeyedRouteShortcut
-from app.routes import (
-    admin,
-    dashboard,
-    interop,
-    journal,
-    page_files,
-    pages,
-    sandbox,
-    system,
-    url_method,
-)
-from app.routing import HeadAsGetMiddleware
+from app.http import health as system
+from app.http import openapi
+from app.http.accesslog import AccessLogMiddleware
+from app.http.body_timeout import BodyTimeoutMiddleware
+from app.http.keyed_route import KeyedRouteShortcut
+from app.http.routing import HeadAsGetMiddleware
+from app.notifications import worker as delivery
+from app.pages import endpoints as pages
+from app.pages import files_endpoints as page_files
+from app.pages import url_method_endpoints as url_method
+from app.pages import web
 from app.runtime import Runtime
+from app.sandbox import endpoints as sandbox
+from app.sandbox import journal_endpoints as journal
+from app.sandbox.faults import FaultMiddleware
+from app.sandbox.journal import JournalMiddleware
 
 logger = logging.getLogger("omnidoc_sandbox")
 

@@ -110,7 +110,7 @@ class StoredFile(SQLModel, table=True):
 
 
 class RenderedReport(SQLModel, table=True):
-    """A completed draft's compte rendu PDF, drawn once on first request (`app.reports`)."""
+    """A completed draft's compte rendu PDF, drawn once on first request (`app.reports.service`)."""
 
     __tablename__ = "rendered_report"
 
@@ -133,7 +133,7 @@ class WebhookEndpoint(SQLModel, table=True):
 class AutopilotMove(SQLModel, table=True):
     """A scenario practitioner's answer, booked when its draft entered `in_progress`.
 
-    Owned by `app.autopilot`: written in the publishing transaction, removed by the
+    Owned by `app.drafts.autopilot`: written in the publishing transaction, removed by the
     transaction that performs it (or finds the draft already answered by hand).
     """
 
@@ -209,7 +209,7 @@ class InboxItem(SQLModel, table=True):
 
 
 class InboxUsage(SQLModel, table=True):
-    """Bytes the inbox holds across every name: one row, changed with its items (app.inbox)."""
+    """Bytes the inbox holds across every name: one row, changed with its items (sandbox.inbox)."""
 
     __tablename__ = "inbox_usage"
 

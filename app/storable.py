@@ -2,7 +2,7 @@
 
 JSON's `\\ud800` escapes parse into Python strings that UTF-8 cannot encode; stored (a
 JSON column keeps them escaped), they would fail every later read. Bodies are refused at
-the door (app.bodies, 422 `invalid_character`); what was stored before that, or by
+the door (app.http.bodies, 422 `invalid_character`); what was stored before that, or by
 another path, is read back with each one replaced by U+FFFD, never a crash.
 
 Text that is not a body (a request path the journal keeps) cannot be refused: what a

@@ -1,7 +1,7 @@
 """Wake a worker of this process once a commit has given it work: a hint, not a queue.
 
-The module that owns a table (app.outbox, app.autopilot) marks a session when it adds
-work; the worker subscribes for its engine. Workers also poll the database, so rows
+The module that owns a table (notifications.outbox, drafts.autopilot) marks a session
+when it adds work; the worker subscribes for its engine. Workers also poll the database, so rows
 written by other processes are found too, and nothing shared lives in memory.
 """
 

@@ -40,15 +40,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import uvloop  # noqa: E402
 from starlette.types import Message  # noqa: E402
 
-from app import accesslog, callnotes, drafts, faults, journal  # noqa: E402
-from app.bodies import parse_json  # noqa: E402
+from app import callnotes  # noqa: E402
 from app.config import Settings  # noqa: E402
 from app.db import create_db_engine, create_schema, loop_connection  # noqa: E402
+from app.drafts import service as drafts  # noqa: E402
+from app.drafts.validation import validate_draft  # noqa: E402
 from app.fixtures import load_fixtures  # noqa: E402
 from app.groupcommit import GroupCommit  # noqa: E402
+from app.http import accesslog  # noqa: E402
+from app.http.bodies import parse_json  # noqa: E402
 from app.main import create_app  # noqa: E402
 from app.models import utcnow  # noqa: E402
-from app.validation import validate_draft  # noqa: E402
+from app.sandbox import faults, journal  # noqa: E402
 
 KEY = "sandbox-key-a"
 PATH = "/api/interop/v1/drafts"

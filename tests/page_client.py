@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from app.prefill import PARAMETERS
+from app.pages.url_method import PARAMETERS
 from tests.helpers import AUTHOR
 
 SAME_ORIGIN = {"Origin": "http://testserver"}

@@ -8,9 +8,9 @@ import logging
 import pytest
 from fastapi.testclient import TestClient
 
-from app.accesslog import HIDDEN_FIELD, MAX_LISTED, summary
 from app.callnotes import CallNotes
 from app.errors import FieldIssue
+from app.http.accesslog import HIDDEN_FIELD, MAX_LISTED, summary
 from tests.helpers import AUTHOR, auth
 
 URL = "/api/interop/v1/drafts"

@@ -16,11 +16,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, update
 from sqlmodel import col, select
 
-from app import autopilot, drafts, resets
 from app.config import Settings
 from app.db import create_db_engine, read_session, wipe_data, write_session
+from app.drafts import autopilot
+from app.drafts import service as drafts
 from app.fixtures import Autopilot, Practitioner
 from app.models import AutopilotMove, Draft, DraftStatus, WebhookEvent
+from app.sandbox import resets
 from tests.helpers import (
     AUTHOR,
     KEY_A,

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from app.body_timeout import BodyTimeoutMiddleware
 from app.errors import BodyTimeout
+from app.http.body_timeout import BodyTimeoutMiddleware
 
 TIMEOUT = 0.05
 

@@ -14,12 +14,12 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 import app.cli
-from app import prefill
 from app.cli import cli
 from app.config import Settings, get_settings
 from app.db import create_db_engine, create_schema, read_session
-from app.drafts import create_draft
+from app.drafts.service import create_draft
 from app.models import Draft
+from app.pages import url_method as prefill
 from tests.e2e.server import console_script
 from tests.omnidoc_examples import FULL_EXAMPLE, PARTIAL_EXAMPLE, fragment
 
@@ -140,7 +140,8 @@ def test_check_url_console_script() -> None:
 def test_cli_module_stays_light_for_spawned_workers() -> None:
     # `serve --workers N` spawns processes that import the console script's module before
     # they answer uvicorn's health pings; with the whole app imported there, they missed them.
-    code = "import sys, app.cli; print(sorted({'app.drafts', 'app.prefill'} & set(sys.modules)))"
+    heavy = "{'app.drafts.service', 'app.pages.url_method'}"
+    code = f"import sys, app.cli; print(sorted({heavy} & set(sys.modules)))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"

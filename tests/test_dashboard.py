@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.config import Settings, get_settings
-from app.deps import ADMIN_COOKIE
 from app.fixtures import FixtureError
+from app.http.deps import ADMIN_COOKIE
 from app.main import create_app
 from tests.helpers import KEY_A, assert_problem, auth, create_draft, wait_ready
 from tests.page_client import OTHER_SITE, SAME_ORIGIN, post_page

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from starlette.requests import Request
 
-from app.deps import base_url
+from app.http.deps import base_url
 
 
 def _scope(headers: list[tuple[bytes, bytes]], **extra: Any) -> dict[str, Any]:

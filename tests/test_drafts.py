@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from app import drafts
 from app.db import read_session, write_session
+from app.drafts import service as drafts
 from app.errors import DraftIncomplete, InvalidTransition, ReportNotReady
 from app.fixtures import Practitioner
 from app.models import Draft, DraftStatus, WebhookEvent

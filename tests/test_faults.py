@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from app import faults
-from app.sandbox_schemas import FaultBody
+from app.sandbox import faults
+from app.sandbox.schemas import FaultBody
 from tests.helpers import KEY_B, assert_problem, auth, create_draft
 
 URL = "/_sandbox/faults"

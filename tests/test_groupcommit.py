@@ -12,13 +12,13 @@ import pytest
 from sqlalchemy import Engine, Table
 from sqlmodel import select
 
-from app import drafts
 from app.config import Settings
 from app.db import create_db_engine, create_schema, loop_connection, read_session
+from app.drafts import service as drafts
 from app.errors import FieldIssue
 from app.groupcommit import GroupCommit, Tidy, _Row, _write, _write_through_driver
-from app.journal import entry_row
 from app.models import Draft, JournalEntry, new_id
+from app.sandbox.journal import entry_row
 from tests.helpers import AUTHOR
 
 DRAFTS: Table = Draft.__table__  # type: ignore[attr-defined]

@@ -11,11 +11,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from app import inbox
 from app.config import Settings
 from app.db import read_session, wipe_data
 from app.main import create_app
 from app.models import InboxItem, InboxUsage
+from app.sandbox import inbox
 from tests.helpers import assert_problem, wait_ready
 
 BOUND = 20_000
@@ -73,7 +73,7 @@ def test_record_request_counts_what_is_kept(engine: Engine) -> None:
 def test_record_request_counts_the_per_name_trim(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("app.inbox.KEEP_PER_NAME", 2)
+    monkeypatch.setattr("app.sandbox.inbox.KEEP_PER_NAME", 2)
     for n in range(5):
         _record(engine, "demo", b"y" * 100 * n)
     held, counted = _stored(engine)

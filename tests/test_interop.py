@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 
 from app.config import Settings
 from app.errors import FieldIssue
+from app.http.validation_report import warnings_header
 from app.main import create_app
-from app.routes.common import warnings_header
 from tests.helpers import AUTHOR, KEY_B, assert_problem, auth, create_draft, wait_ready
 
 DOC_CURL_BODY = {

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app import faults, journal
 from app.config import Settings
 from app.main import create_app
+from app.sandbox import faults, journal
 from tests.helpers import (
     AUTHOR,
     KEY_B,

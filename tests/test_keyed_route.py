@@ -12,10 +12,10 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
 from app.config import Settings
-from app.deps import CurrentKey
-from app.keyed_route import KeyedRoute, KeyedRouteShortcut
+from app.drafts import endpoints as interop
+from app.http.deps import CurrentKey
+from app.http.keyed_route import KeyedRoute, KeyedRouteShortcut
 from app.main import create_app
-from app.routes import interop
 from tests.helpers import AUTHOR, assert_problem, auth, wait_ready
 
 URL = "/api/interop/v1/drafts"

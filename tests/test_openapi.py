@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 from openapi_spec_validator import validate
 
+from app.http.openapi import CREATE_EXAMPLES, render
 from app.main import create_app
-from app.openapi import CREATE_EXAMPLES, render
 from tests.helpers import auth
 
 DOCUMENT = Path(__file__).resolve().parents[1] / "docs" / "openapi.json"
@@ -79,7 +79,7 @@ def test_openapi_document_is_committed_and_current(document: dict[str, Any]) -> 
     committed = json.loads(DOCUMENT.read_text(encoding="utf-8"))
     assert committed == document, (
         "docs/openapi.json is out of date: regenerate it with `make openapi` "
-        "(python -m app.openapi docs/openapi.json) and commit it"
+        "(python -m app.http.openapi docs/openapi.json) and commit it"
     )
     assert DOCUMENT.read_text(encoding="utf-8") == render(create_app())
 

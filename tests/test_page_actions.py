@@ -1,4 +1,4 @@
-"""The redirect_url page's moves: publish, answer, cancel; each through app.drafts' transition()."""
+"""The redirect_url page's moves: publish, answer, cancel; each through drafts.transition()."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""app/prefill.py: the URL method's parsing and lint, on the document's own examples."""
+"""app/pages/url_method.py: the URL method's parsing and lint, on the document's own examples."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from app import labels_fr, prefill
 from app.db import read_session
 from app.models import Draft, WebhookEvent
+from app.pages import labels_fr
+from app.pages import url_method as prefill
 from tests.helpers import SPEC_PRACTITIONERS
 from tests.omnidoc_examples import FULL_ADDRESS, FULL_EXAMPLE, PARTIAL_EXAMPLE, fragment
 

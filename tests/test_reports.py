@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 import pypdf
 import pytest
 
-from app import reports
 from app.config import PACKAGED_FIXTURES
 from app.fixtures import load_fixtures
 from app.models import Draft
+from app.reports import service as reports
 from tests.helpers import AUTHOR, RECIPIENT
 
 DIRECTORY = load_fixtures(PACKAGED_FIXTURES).practitioner

@@ -11,11 +11,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlmodel import select
 
-from app import drafts, outbox, resets
 from app.config import Settings
 from app.db import read_session, write_session
+from app.drafts import service as drafts
 from app.fixtures import ApiKeyFixture, Fixtures
 from app.models import WebhookAttempt, WebhookEvent
+from app.notifications import outbox
+from app.sandbox import resets
 from tests.helpers import AUTHOR, KEY_B, RECIPIENT, auth, create_draft
 
 

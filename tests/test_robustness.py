@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.validation import PATIENT_FIELDS, validate_draft
+from app.drafts.validation import PATIENT_FIELDS, validate_draft
 from tests.helpers import auth
 
 _scalars = (

@@ -14,10 +14,10 @@ import pypdf
 import pytest
 from fastapi.testclient import TestClient
 
-from app import reports
 from app.config import Settings
 from app.main import create_app
 from app.models import Draft
+from app.reports import service as reports
 from tests.helpers import AUTHOR, KEY_B, RECIPIENT, assert_problem, auth, create_draft, wait_ready
 from tests.receiver import Receiver
 
@@ -330,7 +330,7 @@ def test_inbox_records_any_request(client: TestClient) -> None:
 
 
 def test_inbox_keeps_the_newest_items(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("app.inbox.KEEP_PER_NAME", 2)
+    monkeypatch.setattr("app.sandbox.inbox.KEEP_PER_NAME", 2)
     for n in range(3):
         client.post("/_sandbox/inbox/demo", content=str(n).encode())
     items = client.get("/_sandbox/inbox/demo").json()["items"]

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from app import identifiers as ids
-from app.sandbox_schemas import CompleteBody, PublishBody
+from app.drafts.validation import PATIENT_FIELDS, TOP_LEVEL_FIELDS
+from app.sandbox.schemas import CompleteBody, PublishBody
 from app.schemas import (
     INSEE_PATTERN,
     NIR_PATTERN,
@@ -23,7 +24,6 @@ from app.schemas import (
     Patient,
     wire_time,
 )
-from app.validation import PATIENT_FIELDS, TOP_LEVEL_FIELDS
 from tests.helpers import AUTHOR, RECIPIENT, auth, create_draft
 
 WIRE_TIME = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$")

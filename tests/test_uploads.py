@@ -15,12 +15,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app import multipart_stream, runtime
+from app import runtime
 from app.config import Settings
+from app.drafts import multipart_stream
+from app.drafts.multipart_stream import FIELD, clean_filename, sniff
+from app.drafts.uploads import sweep_orphans
 from app.main import create_app
 from app.models import Draft, StoredFile
-from app.multipart_stream import FIELD, clean_filename, sniff
-from app.uploads import sweep_orphans
 from tests.helpers import KEY_B, assert_problem, auth, create_draft, wait_ready
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4

@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
-from app import prefill
 from app.db import read_session
 from app.models import Draft
+from app.pages import url_method as prefill
 from tests.helpers import assert_problem
 from tests.omnidoc_examples import FULL_EXAMPLE, PARTIAL_EXAMPLE, fragment
 

@@ -8,14 +8,14 @@ from datetime import date
 import pytest
 
 from app import identifiers as ids
-from app.errors import FieldIssue
-from app.validation import (
+from app.drafts.validation import (
     CONTEXT_MAX_BYTES,
     PATIENT_FIELDS,
     TOP_LEVEL_FIELDS,
     ValidationReport,
     validate_draft,
 )
+from app.errors import FieldIssue
 
 TODAY = date(2024, 6, 1)
 KNOWN_RPPS = frozenset({"10002170750", "10001234565", "10000000000"})

@@ -16,14 +16,15 @@ from sqlalchemy import Engine
 from sqlmodel import select
 from standardwebhooks import Webhook
 
-from app import deliveries, drafts, outbox, webhooks
 from app.config import Settings
 from app.db import read_session, write_session
-from app.delivery import NO_ENDPOINT, DeliveryWorker
+from app.drafts import service as drafts
 from app.errors import DeliveryNotFound, ValidationFailed
 from app.fixtures import ApiKeyFixture, Fixtures
 from app.models import Draft, DraftStatus, WebhookAttempt, WebhookEndpoint, WebhookEvent
-from app.sandbox_schemas import WebhookBody
+from app.notifications import deliveries, outbox, webhooks
+from app.notifications.worker import NO_ENDPOINT, DeliveryWorker
+from app.sandbox.schemas import WebhookBody
 from tests.helpers import AUTHOR, RECIPIENT, cancel_as_woken
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.delivery import PER_RECEIVER
+from app.notifications.worker import PER_RECEIVER
 from tests.e2e.server import MakeServer, SandboxServer
 from tests.helpers import KEY_A, KEY_B, auth
 

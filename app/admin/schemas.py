@@ -1,0 +1,102 @@
+"""Wire models of the admin scope `/_sandbox/admin/…` (README, "Dashboard and admin scope"):
+every key's data as the dashboard reads it. The vendor-scope models they extend are in
+app.schemas and app.sandbox.schemas."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from app.sandbox.schemas import Delivery, RequestEntry, ResetCounts
+from app.schemas import DraftView, Timestamp, Url
+
+
+class AdminDraft(DraftView):
+    """A draft of any key, or of the URL method's page; each file's `url` is the admin
+    download route."""
+
+    owner_key: str | None = Field(
+        description="The API key that created it; null for a draft of the URL method's page."
+    )
+    updated_at: Timestamp
+    redirect_url: Url = Field(description="The draft's page (a first GET visits it).")
+
+
+class AdminDraftList(BaseModel):
+    items: list[AdminDraft]
+
+
+class AdminIssue(BaseModel):
+    """A journaled error or warning, with the pages' French sentence for it."""
+
+    field: str
+    code: str
+    message: str
+    message_fr: str
+
+
+class AdminRequestEntry(RequestEntry):
+    """A journaled call of any key."""
+
+    owner_key: str
+    errors: list[AdminIssue]  # type: ignore[assignment]
+    warnings: list[AdminIssue]  # type: ignore[assignment]
+
+
+class AdminRequestList(BaseModel):
+    items: list[AdminRequestEntry]
+
+
+class AdminDelivery(Delivery):
+    """A notification of any key, with every attempt."""
+
+    owner_key: str
+
+
+class AdminDeliveryList(BaseModel):
+    items: list[AdminDelivery]
+
+
+class InboxSummary(BaseModel):
+    """An inbox that received something; `GET /_sandbox/inbox/{name}` lists its requests."""
+
+    name: str
+    count: int
+    last_received_at: Timestamp
+
+
+class InboxSummaryList(BaseModel):
+    items: list[InboxSummary]
+
+
+class AdminKey(BaseModel):
+    """An API key of the fixtures and where its notifications go."""
+
+    key: str
+    name: str
+    webhook_url: str | None
+    webhook_secret: str | None
+    webhook_source: Literal["fixtures", "registered"] | None = Field(
+        description="`registered`: PUT /_sandbox/webhook, which overrides the fixtures'."
+    )
+
+
+class AdminKeyList(BaseModel):
+    items: list[AdminKey]
+
+
+class ChangeCursor(BaseModel):
+    """Moves whenever anything the admin listings show changes."""
+
+    cursor: str
+
+
+class AdminResetCounts(ResetCounts):
+    inbox: int
+    webhooks: int = Field(description="Webhook endpoints registered at run time.")
+    autopilot: int = Field(description="Automatic answers that were still due.")
+
+
+class AdminReset(BaseModel):
+    deleted: AdminResetCounts

@@ -1,0 +1,214 @@
+"""Scenario practitioners: automatic answers to drafts sent to them (sandbox-defined).
+
+A practitioner of the fixtures may carry an `autopilot` (README, "Scenario
+practitioners"). When a draft whose recipient it is enters `in_progress`, `schedule()`
+books the answer as an `autopilot_move` row in that same transaction, and the commit
+wakes this process's worker (one per process, started by the lifespan); it performs the
+answer once due through `drafts.transition()`, so the notification (the outbox wakes
+the delivery worker in turn), report and billing follow as for an answer by hand.
+Performing is one write transaction that deletes the row with a conditional DELETE
+whose rowcount decides, then locks and moves the draft: several workers or processes
+perform each answer exactly once, and a draft answered or cancelled by hand meanwhile is
+left alone. This module is the only writer of the table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from contextlib import suppress
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, delete, func
+from sqlmodel import Session, col, select
+
+from app.db import read_session, write_session
+from app.models import AutopilotMove, Draft, DraftStatus, utcnow
+from app.reports.service import Directory
+from app.wakeups import Wakeup
+
+logger = logging.getLogger("omnidoc_sandbox.autopilot")
+T = TypeVar("T")
+
+# Wakes this process's worker after a commit that booked an answer.
+BOOKED = Wakeup("autopilot")
+LEFT_ALONE = "left_alone"  # answered or cancelled by hand before the time
+
+
+def schedule(session: Session, draft: Draft, base_url: str, directory: Directory | None) -> None:
+    """On entering `in_progress`: book the recipient's automatic answer, if it has one."""
+    if directory is None:  # a caller that cannot see the fixtures would silently skip it
+        raise TypeError("entering in_progress needs the practitioner directory (autopilot)")
+    practitioner = directory(draft.recipient_rpps) if draft.recipient_rpps else None
+    plan = practitioner.autopilot if practitioner is not None else None
+    if plan is None:
+        return
+    published_at = draft.published_at or utcnow()
+    session.add(
+        AutopilotMove(
+            draft_id=draft.id,
+            outcome=plan.outcome,
+            report_text=plan.report_text,
+            base_url=base_url,
+            due_at=published_at + timedelta(seconds=plan.after_seconds),
+        )
+    )
+    BOOKED.after_commit(session)
+
+
+def due_at(session: Session, *, draft: Draft) -> datetime | None:
+    """When the draft's automatic answer is due; None when none is pending."""
+    if draft.status != DraftStatus.IN_PROGRESS:
+        return None  # answered by hand: the row only waits for the worker to drop it
+    move = session.get(AutopilotMove, draft.id)
+    return move.due_at if move is not None else None
+
+
+def forget(session: Session, *, draft_ids: Any) -> int:
+    """Drop the booked answers of these drafts (a select of ids), in the caller's transaction."""
+    result = session.execute(
+        delete(AutopilotMove)
+        .where(col(AutopilotMove.draft_id).in_(draft_ids))
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def due_draft_ids(engine: Engine, *, limit: int) -> list[str]:
+    """Drafts whose automatic answer is due, the oldest due first."""
+    with read_session(engine) as session:
+        rows = session.exec(
+            select(AutopilotMove.draft_id)
+            .where(col(AutopilotMove.due_at) <= utcnow())
+            .order_by(col(AutopilotMove.due_at))
+            .limit(limit)
+        ).all()
+    return list(rows)
+
+
+def seconds_until_due(engine: Engine, *, cap: float) -> float:
+    """How long the worker may sleep: until the next answer falls due, at most `cap`."""
+    with read_session(engine) as session:
+        earliest = session.exec(select(func.min(AutopilotMove.due_at))).first()
+    if earliest is None:
+        return cap
+    return min(max((earliest - utcnow()).total_seconds(), 0.01), cap)
+
+
+def perform(engine: Engine, *, draft_id: str) -> str | None:
+    """Perform one due answer; the draft's new status, LEFT_ALONE, or None if not ours.
+
+    The conditional DELETE is the claim: on PostgreSQL a racing worker's DELETE waits
+    for ours and then finds nothing. The row is locked before the draft, as the vendor
+    reset does, and answers by hand lock the draft only, so none of them deadlock.
+    """
+    from app.drafts import (
+        service as drafts,  # here: app.drafts imports this module for its on-enter hook
+    )
+
+    now = utcnow()
+    with write_session(engine) as session:
+        move = session.get(AutopilotMove, draft_id)  # never changed once written
+        if move is None or move.due_at > now:
+            return None
+        claimed = session.execute(
+            delete(AutopilotMove)
+            .where(col(AutopilotMove.draft_id) == draft_id, col(AutopilotMove.due_at) <= now)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            return None  # another worker or process performed it first
+        draft = session.exec(select(Draft).where(Draft.id == draft_id).with_for_update()).first()
+        if draft is None or draft.status != DraftStatus.IN_PROGRESS:
+            return LEFT_ALONE
+        outcome = DraftStatus(move.outcome)
+        if outcome == DraftStatus.COMPLETED:
+            draft.report_text = move.report_text or drafts.DEFAULT_REPORT_TEXT
+        drafts.transition(session, draft=draft, to=outcome, base_url=move.base_url)
+        return str(outcome)
+
+
+async def _in_thread(func: Callable[[], T]) -> T:
+    """Run a database step in a thread; if shutdown cancels us, let it finish first.
+
+    So no connection is still checked out when the lifespan disposes of the engine.
+    """
+    step = asyncio.ensure_future(asyncio.to_thread(func))
+    try:
+        return await asyncio.shield(step)
+    except asyncio.CancelledError:
+        with suppress(Exception):
+            await step
+        raise
+
+
+class AutopilotWorker:
+    """One per process; `run()` loops until cancelled, `run_once()` is what tests drive."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        on_moved: Callable[[], None] = lambda: None,
+        poll_interval: float = 0.5,
+        batch: int = 20,
+    ) -> None:
+        self.engine = engine
+        self.on_moved = on_moved
+        self.poll_interval = poll_interval
+        self.batch = batch
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def wake(self) -> None:
+        """Look at the table now (an answer was just booked); safe from any thread."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def run(self) -> None:
+        """Perform answers until cancelled: when the next falls due, polling for others'."""
+        self._loop = asyncio.get_running_loop()
+        unsubscribe = BOOKED.subscribe(self.engine, self.wake)
+        try:
+            await self._loop_forever()
+        finally:
+            unsubscribe()
+
+    async def _loop_forever(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                if await self.run_once():
+                    continue
+                delay = await _in_thread(
+                    lambda: seconds_until_due(self.engine, cap=self.poll_interval)
+                )
+            except Exception as exc:  # a database hiccup must not stop the answers for good
+                logger.warning("autopilot worker: %s; retrying", type(exc).__name__)
+                delay = self.poll_interval
+            # asyncio.timeout, not wait_for: in 3.11 wait_for returns a wake-up that comes
+            # with a cancel and drops the cancel, so shutdown would wait on us forever.
+            with suppress(TimeoutError):
+                async with asyncio.timeout(delay):
+                    await self._wake.wait()
+
+    async def run_once(self) -> int:
+        """Perform every due answer once; the count this worker performed or dropped."""
+        done = 0
+        for draft_id in await _in_thread(partial(due_draft_ids, self.engine, limit=self.batch)):
+            result = await _in_thread(partial(perform, self.engine, draft_id=draft_id))
+            if result is None:
+                continue
+            done += 1
+            logger.info("autopilot draft=%s outcome=%s", draft_id, result)
+            if result != LEFT_ALONE:
+                self.on_moved()  # its notification is in the outbox, which wakes its worker
+        return done
+
+
+async def run_worker(engine: Engine) -> None:
+    """Build the worker for the lifespan; runs until cancelled."""
+    await AutopilotWorker(engine=engine).run()

@@ -1,0 +1,328 @@
+"""The OpenAPI document: what FastAPI cannot infer from the routes and app.schemas.
+
+Problem responses on `application/problem+json` with only the codes each operation
+answers, declared headers, servers, licence, the create body's examples, the webhook.
+docs/openapi.json is this document, kept current by a test (`make openapi`).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Header
+from fastapi.routing import APIRoute
+from pydantic import TypeAdapter
+from pydantic.json_schema import JsonSchemaMode
+
+from app.errors import PROBLEM_JSON, ApiError, FieldIssue, InjectedFault, NotReady, Unauthorized
+from app.schemas import DraftCreate, Problem, StatusChangedEvent
+
+TITLE = "omnidoc-sandbox"
+OMNIDOC = "Omnidoc interop API"
+SANDBOX = "Sandbox-defined"
+WARNINGS_HEADER = "Omnidoc-Sandbox-Warnings"
+_REF = "#/components/schemas/{model}"
+
+DESCRIPTION = """\
+**Unofficial** local stand-in for the Omnidoc téléexpertise interop API
+(document "Interopérabilité Omnidoc v1.4").
+
+* Operations tagged **Omnidoc interop API** follow the Omnidoc document: paths, fields,
+  the `{"id", "redirect_url"}` success body, multipart field `file`.
+* Operations tagged **Sandbox-defined** (downstream notifications, pull view, report,
+  test helpers, admin) are this sandbox's own contract: the Omnidoc document leaves the
+  downstream side to each integration. They are not Omnidoc's API.
+* Every error is RFC 9457 `application/problem+json` (schema `Problem`) with a `code`;
+  `type` is `/errors/<code>`, a page of the sandbox that explains it.
+* Timestamps are UTC with milliseconds and a `Z`: `2026-11-26T10:00:00.000Z`.
+
+**Notifications (sandbox-defined).** Each change of a key's draft to `in_progress`,
+`completed` or `cancelled` POSTs a `StatusChangedEvent` (see *webhooks*) to the key's
+webhook URL (fixtures, or `PUT /_sandbox/webhook`), signed per Standard Webhooks
+(`webhook-id`, the same on every retry, `webhook-timestamp`, `webhook-signature`). First
+attempt at once; a non-2xx answer, a timeout (`OMNIDOC_WEBHOOK_TIMEOUT`) or a connection
+error is retried after each delay of `OMNIDOC_WEBHOOK_RETRY_SCHEDULE`, then the delivery
+is `failed`. A draft's notifications arrive in order. Inspect and replay them with
+`GET /_sandbox/webhooks/deliveries` and `POST /_sandbox/webhooks/deliveries/{id}/redeliver`.
+
+**Request journal and faults (sandbox-defined).** `GET /_sandbox/requests` lists the key's
+last `OMNIDOC_JOURNAL_SIZE` calls of the interop API and of the `POST /_sandbox/drafts/…`
+helpers, newest first, with every error and warning *with its message*. `POST
+/_sandbox/faults` makes the key's next matching interop calls answer a status (code
+`injected_fault`, any status 400-599: the `default` response of the interop operations)
+and/or wait first.
+
+**Scenario practitioners (sandbox-defined).** A practitioner of the fixtures may carry an
+`autopilot`: drafts sent to it answer by themselves, a set time after they enter
+`in_progress`, like test card numbers. In the default fixtures `10006789019` completes
+after 3 s (with a report) and `10007890121` cancels after 3 s; the pull view's
+`autopilot_due_at` says when (null when no automatic answer is pending).
+"""
+
+TAGS = [
+    {"name": OMNIDOC, "description": "Follows the Omnidoc document."},
+    {"name": SANDBOX, "description": "The sandbox's own contract; not part of Omnidoc's API."},
+]
+SERVERS = [
+    {"url": "/", "description": "The sandbox serving this document."},
+    {"url": "http://127.0.0.1:8000", "description": "`omnidoc-sandbox serve` (the default)."},
+]
+LICENSE = {"name": "MIT", "identifier": "MIT"}
+
+_HEADERS: dict[str, dict[str, Any]] = {
+    "WWW-Authenticate": {
+        "description": "`Bearer`: the scheme to authenticate with.",
+        "schema": {"type": "string", "example": "Bearer"},
+    },
+    "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {"type": "integer", "minimum": 0, "example": 1},
+    },
+    WARNINGS_HEADER: {
+        "description": 'Warnings as an ASCII JSON list of `{"field", "code"}` (at most 4 KiB, '
+        'cut with a last `{"code": "truncated"}`); the request journal has their messages.',
+        "schema": {"type": "string", "example": '[{"field":"recipient_rpps","code":"rpps_luhn"}]'},
+    },
+}
+
+
+def operation_id(route: APIRoute) -> str:
+    """`create_draft` → `createDraft`: one name per operation, stable across versions."""
+    head, *rest = route.name.split("_")
+    return head + "".join(word.capitalize() for word in rest)
+
+
+def _problem(classes: list[type[ApiError]], headers: Iterable[str] = ()) -> dict[str, Any]:
+    codes = "; ".join(f"`{cls.code}`: {cls.title}" for cls in classes)
+    response: dict[str, Any] = {
+        "description": codes,
+        "content": {PROBLEM_JSON: {"schema": {"$ref": _REF.format(model="Problem")}}},
+    }
+    names = [*headers]
+    if any(issubclass(cls, Unauthorized) for cls in classes):
+        names.append("WWW-Authenticate")
+    if any(issubclass(cls, NotReady) for cls in classes):
+        names.append("Retry-After")
+    if names:
+        response["headers"] = {name: _HEADERS[name] for name in names}
+    return response
+
+
+def problems(
+    *errors: type[ApiError], faults: bool = False, ready: bool = True, warned: bool = False
+) -> dict[int | str, dict[str, Any]]:
+    """The `responses` of an operation: one problem response per status it can answer.
+
+    `faults`: an interop operation, which a fault rule can make answer any 400-599;
+    `ready`: 503 `not_ready` while the database is starting; `warned`: a 422 that
+    also carries the warnings header.
+    """
+    by_status: dict[int, list[type[ApiError]]] = {}
+    classes: tuple[type[ApiError], ...] = (*errors, NotReady) if ready else errors
+    for cls in classes:
+        by_status.setdefault(cls.status, []).append(cls)
+    responses: dict[int | str, dict[str, Any]] = {
+        status: _problem(group, [WARNINGS_HEADER] if warned and status == 422 else [])
+        for status, group in sorted(by_status.items())
+    }
+    if faults:
+        responses["default"] = _problem([InjectedFault], ["Retry-After"])
+        responses["default"]["description"] = (
+            "`injected_fault`: a fault rule of your key (POST /_sandbox/faults) answered "
+            "with the status it names, 400-599 (`Retry-After` on 429 and 503)."
+        )
+    return responses
+
+
+def success(
+    description: str, *, warned: bool = False, links: dict[str, dict[str, str]] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """A 200: `warned`, it may carry the warnings header; `links`, operation id → parameters
+    taken from this answer (OpenAPI links, which tools follow from one call to the next)."""
+    response: dict[str, Any] = {"description": description}
+    if warned:
+        response["headers"] = {WARNINGS_HEADER: _HEADERS[WARNINGS_HEADER]}
+    if links:
+        response["links"] = {
+            target: {"operationId": target, "parameters": parameters}
+            for target, parameters in links.items()
+        }
+    return {200: response}
+
+
+# What a created draft's id leads to.
+DRAFT_LINKS = {
+    target: {"draft_id": "$response.body#/id"}
+    for target in (
+        "getDraft",
+        "attachFiles",
+        "visitDraft",
+        "publishDraft",
+        "completeDraft",
+        "cancelDraft",
+        "getReport",
+    )
+}
+
+
+def binary(*media_types: str, description: str) -> dict[int | str, dict[str, Any]]:
+    """A 200 whose body is bytes (a generated client gets them as a file)."""
+    schema = {"type": "string", "format": "binary"}
+    return {
+        200: {"description": description, "content": {m: {"schema": schema} for m in media_types}}
+    }
+
+
+# The document's own create example, with a practitioner of the default fixtures, so
+# "Try it out" succeeds as is; then every field of the document, valid.
+CREATE_EXAMPLES: dict[str, Any] = {
+    "document": {
+        "summary": "The Omnidoc document's example (with a fixture RPPS)",
+        "value": {
+            "author_rpps": "10002170750",
+            "patient": {"first_name": "Jeanne", "last_name": "Dupuis"},
+            "context": {"id": "1234"},
+        },
+    },
+    "every_field": {
+        "summary": "Every field of the document, valid",
+        "value": {
+            "author_rpps": "10002170750",
+            "recipient_rpps": "10001234565",
+            "patient": {
+                "first_name": "Pierre",
+                "last_name": "Dupont",
+                "birth_name": "Pasteur",
+                "birth_place": "59158",
+                "nir": "194095915812390",
+                "nir_cert": "194095915812390",
+                "gender": "M",
+                "birth_date": "1994-09-10",
+                "birth_order": 1,
+                "regime": "01",
+                "centre": "1111",
+                "caisse": "111",
+                "gestion": "10",
+                "address": "APPARTEMENT 1 BATIMENT GRAVIER\nRESIDENCE DES DUCHMOLLES\n"
+                "72546 REFERINUM SUR SARTHE",
+                "phone": "0666666666",
+                "email": "louis.dupont@example.com",
+            },
+            "text": "Le patient présente des signes de …",
+            "context": {"id": "1234"},
+        },
+    },
+}
+
+CREATE_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": False,
+        "content": {
+            "application/json": {
+                "schema": {"$ref": _REF.format(model="DraftCreate")},
+                "examples": CREATE_EXAMPLES,
+            }
+        },
+    }
+}
+
+ATTACH_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {
+                            "type": "array",
+                            "minItems": 1,
+                            "items": {"type": "string", "format": "binary", "minLength": 1},
+                            "description": "One or more files (not empty), each part with a "
+                            "filename; at most OMNIDOC_MAX_FILES_PER_DRAFT per draft.",
+                        }
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+def _add_model(components: dict[str, Any], model: type[Any], mode: JsonSchemaMode) -> None:
+    """Add a model and its definitions; FastAPI's own rendering of a model wins (the same
+    model, without `default: null`: Patient is both the create body's and the pull view's)."""
+    schema = TypeAdapter(model).json_schema(ref_template=_REF, mode=mode)
+    for name, definition in [*schema.pop("$defs", {}).items(), (model.__name__, schema)]:
+        components.setdefault(name, definition)
+
+
+def _drop_default_validation_errors(document: dict[str, Any]) -> None:
+    """FastAPI documents a 422 on every operation with parameters; ours say where it is real."""
+    paths = [*document.get("paths", {}).values(), *document.get("webhooks", {}).values()]
+    for path in paths:
+        for operation in path.values():
+            responses = operation.get("responses", {})
+            content = responses.get("422", {}).get("content", {})
+            if "application/json" in content and "HTTPValidationError" in str(content):
+                del responses["422"]
+    schemas = document.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+
+
+def _document_webhooks(app: FastAPI) -> None:
+    @app.webhooks.post(
+        "telexpertise.status_changed",
+        tags=[SANDBOX],
+        operation_id="statusChanged",
+        responses={200: {"description": "Any 2xx marks the delivery `delivered`."}},
+    )
+    def status_changed(
+        body: StatusChangedEvent,
+        webhook_id: Annotated[str, Header(alias="webhook-id")],
+        webhook_timestamp: Annotated[str, Header(alias="webhook-timestamp")],
+        webhook_signature: Annotated[str, Header(alias="webhook-signature")],
+    ) -> None:
+        """A draft of your key changed status: POSTed to your webhook URL, signed."""
+
+
+def install(app: FastAPI) -> None:
+    """Make `app.http.openapi()` return the completed document (cached like FastAPI's)."""
+    _document_webhooks(app)
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        document = generate()
+        components = document.setdefault("components", {}).setdefault("schemas", {})
+        _add_model(components, Problem, "serialization")
+        _add_model(components, FieldIssue, "serialization")
+        _add_model(components, DraftCreate, "validation")  # documents the create body
+        _drop_default_validation_errors(document)
+        document["components"]["schemas"] = dict(sorted(components.items()))
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def render(app: FastAPI) -> str:
+    """The document as committed in docs/openapi.json: stable key order, UTF-8, a newline."""
+    return json.dumps(app.openapi(), indent=2, ensure_ascii=False) + "\n"
+
+
+if __name__ == "__main__":  # `make openapi`: python -m app.openapi docs/openapi.json
+    from app.main import create_app
+
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else None
+    text = render(create_app())
+    if target is None:
+        sys.stdout.write(text)
+    else:
+        target.write_text(text, encoding="utf-8")

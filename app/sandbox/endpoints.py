@@ -1,0 +1,281 @@
+"""`/_sandbox`: test helpers, webhook registration and deliveries, the inbox (sandbox-defined)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from app import urls
+from app.drafts import service as drafts
+from app.drafts.validation import validate_practitioners
+from app.errors import (
+    BodyTooLarge,
+    DeliveryNotFound,
+    DraftIncomplete,
+    DraftNotFound,
+    InvalidJson,
+    InvalidTransition,
+    Unauthorized,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+from app.http.bodies import JsonBodyRoute, read_capped
+from app.http.deps import (
+    AdminAccess,
+    BaseUrlDep,
+    CurrentKey,
+    DeliveryId,
+    DraftId,
+    EngineDep,
+    RuntimeDep,
+)
+from app.http.openapi import SANDBOX, problems, success
+from app.http.validation_report import apply_report
+from app.longpoll import After, Wait, listing
+from app.notifications import deliveries, webhooks
+from app.sandbox import inbox, resets
+from app.sandbox.schemas import (
+    CompleteBody,
+    Delivery,
+    DeliveryList,
+    InboxList,
+    InboxRecorded,
+    PublishBody,
+    VendorReset,
+    WebhookBody,
+    WebhookConfig,
+)
+from app.schemas import DraftView
+
+router = APIRouter(prefix=urls.SANDBOX_PREFIX, tags=[SANDBOX], route_class=JsonBodyRoute)
+
+_BODY_ERRORS = (InvalidJson, BodyTooLarge, UnsupportedMediaType, ValidationFailed)
+InboxName = Annotated[
+    str, Path(pattern=inbox.NAME_PATTERN, description="1-64 letters, digits, '.', '_' or '-'.")
+]
+
+
+@router.post(
+    "/drafts/{draft_id}/visit",
+    response_model=DraftView,
+    responses=problems(Unauthorized, DraftNotFound),
+)
+async def visit_draft(
+    draft_id: DraftId, api_key: CurrentKey, engine: EngineDep, base_url: BaseUrlDep
+) -> DraftView:
+    """Test helper: do what the redirect_url's first GET does (`temporary` → `draft`)."""
+    return await run_in_threadpool(
+        drafts.visit_owned_draft,
+        engine,
+        draft_id=draft_id,
+        owner_key=api_key.key,
+        base_url=base_url,
+    )
+
+
+@router.post(
+    "/drafts/{draft_id}/publish",
+    response_model=DraftView,
+    responses={
+        **success(
+            "The draft, `in_progress`; warnings on the given RPPS in the header.", warned=True
+        ),
+        **problems(
+            *_BODY_ERRORS,
+            Unauthorized,
+            DraftNotFound,
+            InvalidTransition,
+            DraftIncomplete,
+            warned=True,
+        ),
+    },
+)
+async def publish_draft(
+    draft_id: DraftId,
+    api_key: CurrentKey,
+    runtime: RuntimeDep,
+    engine: EngineDep,
+    base_url: BaseUrlDep,
+    request: Request,
+    response: Response,
+    body: PublishBody | None = None,
+) -> DraftView:
+    """Test helper: publish (`draft` → `in_progress`); needs an author and a recipient."""
+    body = body or PublishBody()
+    report = validate_practitioners(
+        author_rpps=body.author_rpps,
+        recipient_rpps=body.recipient_rpps,
+        strict=runtime.settings.strict,
+        is_known_practitioner=runtime.fixtures.is_known_practitioner,
+        directory_examples=runtime.fixtures.rpps_examples(),
+    )
+    apply_report(request, response, report)
+    return await run_in_threadpool(
+        drafts.publish_draft,
+        engine,
+        draft_id=draft_id,
+        owner_key=api_key.key,
+        base_url=base_url,
+        directory=runtime.fixtures.practitioner,
+        author_rpps=body.author_rpps,
+        recipient_rpps=body.recipient_rpps,
+    )
+
+
+@router.post(
+    "/drafts/{draft_id}/complete",
+    response_model=DraftView,
+    responses=problems(*_BODY_ERRORS, Unauthorized, DraftNotFound, InvalidTransition),
+)
+async def complete_draft(
+    draft_id: DraftId,
+    api_key: CurrentKey,
+    engine: EngineDep,
+    base_url: BaseUrlDep,
+    body: CompleteBody | None = None,
+) -> DraftView:
+    """Test helper: the expert answers (`in_progress` → `completed`); the report exists then."""
+    return await run_in_threadpool(
+        drafts.complete_draft,
+        engine,
+        draft_id=draft_id,
+        owner_key=api_key.key,
+        base_url=base_url,
+        report_text=body.report_text if body else None,
+    )
+
+
+@router.post(
+    "/drafts/{draft_id}/cancel",
+    response_model=DraftView,
+    responses=problems(Unauthorized, DraftNotFound, InvalidTransition),
+)
+async def cancel_draft(
+    draft_id: DraftId, api_key: CurrentKey, engine: EngineDep, base_url: BaseUrlDep
+) -> DraftView:
+    """Test helper: cancel (`temporary`, `draft` or `in_progress` → `cancelled`)."""
+    return await run_in_threadpool(
+        drafts.cancel_draft, engine, draft_id=draft_id, owner_key=api_key.key, base_url=base_url
+    )
+
+
+@router.post("/reset", response_model=VendorReset, responses=problems(Unauthorized))
+async def reset_vendor(api_key: CurrentKey, runtime: RuntimeDep, engine: EngineDep) -> VendorReset:
+    """Delete this key's drafts, files, deliveries, journal and faults; keep its webhook."""
+    deleted = await run_in_threadpool(
+        resets.reset_vendor, engine, settings=runtime.settings, owner_key=api_key.key
+    )
+    return VendorReset(deleted=deleted)
+
+
+@router.put(
+    "/webhook",
+    response_model=WebhookConfig,
+    responses=problems(*_BODY_ERRORS, Unauthorized),
+)
+async def set_webhook(api_key: CurrentKey, body: WebhookBody, engine: EngineDep) -> WebhookConfig:
+    """Register the key's webhook endpoint (overrides the fixtures'); generates a secret."""
+    return await run_in_threadpool(webhooks.set_endpoint, engine, owner_key=api_key.key, body=body)
+
+
+@router.get("/webhook", response_model=WebhookConfig, responses=problems(Unauthorized))
+async def get_webhook(api_key: CurrentKey, engine: EngineDep) -> WebhookConfig:
+    """The key's current webhook endpoint and secret (nulls when none is configured)."""
+    return await run_in_threadpool(webhooks.get_endpoint, engine, api_key=api_key)
+
+
+@router.get(
+    "/webhooks/deliveries",
+    response_model=DeliveryList,
+    responses={
+        **success(
+            "The deliveries, newest first.",
+            links={"redeliver": {"delivery_id": "$response.body#/items/0/id"}},
+        ),
+        **problems(Unauthorized, ValidationFailed),
+    },
+)
+async def list_deliveries(
+    request: Request,
+    api_key: CurrentKey,
+    engine: EngineDep,
+    after: After = None,
+    wait: Wait = 0,
+) -> DeliveryList:
+    """The key's notifications and their attempts, newest first; long-polls with `?wait=`."""
+    items = await listing(
+        request,
+        lambda: deliveries.list_deliveries(engine, api_key=api_key, after=after),
+        wait=wait,
+    )
+    return DeliveryList(items=items)
+
+
+@router.post(
+    "/webhooks/deliveries/{delivery_id}/redeliver",
+    response_model=Delivery,
+    responses=problems(Unauthorized, DeliveryNotFound),
+)
+async def redeliver(delivery_id: DeliveryId, api_key: CurrentKey, engine: EngineDep) -> Delivery:
+    """Send a notification again with the same `webhook-id`, starting a fresh retry schedule."""
+    return await run_in_threadpool(
+        deliveries.redeliver, engine, api_key=api_key, delivery_id=delivery_id
+    )
+
+
+@router.post(
+    "/inbox/{name}",
+    response_model=InboxRecorded,
+    responses=problems(BodyTooLarge, ValidationFailed),
+    openapi_extra={
+        "security": [],
+        "requestBody": {
+            "required": False,
+            "description": "Anything: the body is kept as text, or base64 when binary.",
+            "content": {
+                "application/json": {"schema": {}},
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            },
+        },
+    },
+)
+async def record_inbox(
+    name: InboxName, request: Request, runtime: RuntimeDep, engine: EngineDep
+) -> InboxRecorded:
+    """Built-in webhook receiver for demos: records any request, no auth needed."""
+    limit = runtime.settings.max_body_bytes
+    body = await read_capped(request, limit=limit, what="The inbox body")
+    item = await run_in_threadpool(
+        inbox.record_request,
+        engine,
+        name=name,
+        method=request.method,
+        headers=request.headers,
+        body=body,
+        max_bytes=runtime.settings.inbox_max_bytes,
+    )
+    return InboxRecorded(id=item.id)
+
+
+@router.get(
+    "/inbox/{name}",
+    response_model=InboxList,
+    responses=problems(Unauthorized, ValidationFailed),
+    # Admin scope: open while OMNIDOC_ADMIN_TOKEN is unset, that token otherwise.
+    openapi_extra={"security": [{}]},
+)
+async def list_inbox(
+    name: InboxName,
+    request: Request,
+    _: AdminAccess,
+    engine: EngineDep,
+    after: After = None,
+    wait: Wait = 0,
+) -> InboxList:
+    """What the inbox received, newest first (admin scope); long-polls with `?wait=`."""
+    items = await listing(
+        request, lambda: inbox.list_items(engine, name=name, after=after), wait=wait
+    )
+    return InboxList(items=items)
