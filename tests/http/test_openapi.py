@@ -15,7 +15,7 @@ from app.http.openapi import CREATE_EXAMPLES, render
 from app.main import create_app
 from tests.helpers import auth
 
-DOCUMENT = Path(__file__).resolve().parents[1] / "docs" / "openapi.json"
+DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
 PROBLEM = {"schema": {"$ref": "#/components/schemas/Problem"}}
 OPERATION_IDS = {
     "createDraft",
