@@ -20,7 +20,7 @@ from app.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from app.openapi import SANDBOX, problems
+from app.openapi import PUBLIC, SANDBOX, problems
 from app.prefill import LintReport
 from app.sandbox_schemas import LintIssue, LintParameter, LintRequest, LintResult
 
@@ -66,6 +66,7 @@ def same_origin(request: Request, runtime: RuntimeDep) -> None:
         InvalidJson, CrossOriginRequest, BodyTooLarge, UnsupportedMediaType, ValidationFailed
     ),
     dependencies=[Depends(same_origin)],
+    openapi_extra=PUBLIC,
 )
 def lint_prefill(asked: LintRequest, runtime: RuntimeDep) -> LintResult:
     """Lint the URL method's parameters with the API's rules (the page's check, as check-url)."""
