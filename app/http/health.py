@@ -9,19 +9,24 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from app import runtime
 from app.errors import CATALOG, NotFound, NotReady, problem_response
-from app.http.openapi import SANDBOX, problems
+from app.http.openapi import PUBLIC, SANDBOX, problems
 from app.schemas import Health, Ready
 
 router = APIRouter(tags=[SANDBOX])
 
 
-@router.get("/healthz", response_model=Health)
+@router.get("/healthz", response_model=Health, openapi_extra=PUBLIC)
 def healthz() -> Health:
     """Liveness: 200 while the process runs."""
     return Health(status="ok")
 
 
-@router.get("/readyz", response_model=Ready, responses=problems(NotReady, ready=False))
+@router.get(
+    "/readyz",
+    response_model=Ready,
+    responses=problems(NotReady, ready=False),
+    openapi_extra=PUBLIC,
+)
 def readyz(request: Request) -> Ready | JSONResponse:
     """Readiness: 200 once the database is ready and the fixtures loaded, 503 before."""
     state = runtime.of_app(request.app)

@@ -72,6 +72,9 @@ SERVERS = [
     {"url": "http://127.0.0.1:8000", "description": "`omnidoc-sandbox serve` (the default)."},
 ]
 LICENSE = {"name": "MIT", "identifier": "MIT"}
+# `openapi_extra` of an operation that needs no credentials: said, not left to guess
+# (an operation without `security` could have been forgotten; `redocly lint` flags it).
+PUBLIC: dict[str, Any] = {"security": []}
 
 _HEADERS: dict[str, dict[str, Any]] = {
     "WWW-Authenticate": {
@@ -276,11 +279,80 @@ def _drop_default_validation_errors(document: dict[str, Any]) -> None:
         schemas.pop(name, None)
 
 
+def _operations(document: dict[str, Any]) -> Iterable[dict[str, Any]]:
+    for path in [*document.get("paths", {}).values(), *document.get("webhooks", {}).values()]:
+        yield from path.values()
+
+
+def _optional_bodies(document: dict[str, Any]) -> None:
+    """An optional JSON body is the model with `required: false`, not `anyOf [model, null]`.
+
+    FastAPI describes `body: Model | None = None` as a schema that may be null; generated
+    clients then send something when given nothing (openapi-python-client: its `UNSET`
+    marker, which it cannot serialise). Absent is how the sandbox reads it either way.
+    """
+    for operation in _operations(document):
+        body = operation.get("requestBody")
+        if body is None:
+            continue
+        for media in body.get("content", {}).values():
+            choices = media.get("schema", {}).get("anyOf", [])
+            refs = [choice for choice in choices if "$ref" in choice]
+            if len(choices) == 2 and len(refs) == 1 and {"type": "null"} in choices:
+                media["schema"] = refs[0]
+                body["required"] = False
+
+
+def _referenced(node: object) -> Iterable[str]:
+    """The component schema names a part of the document refers to."""
+    if isinstance(node, dict):
+        ref = node.get("$ref", "")
+        if ref.startswith(_REF.format(model="")):
+            yield ref.removeprefix(_REF.format(model=""))
+        for value in node.values():
+            yield from _referenced(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _referenced(value)
+
+
+def request_schemas(document: dict[str, Any]) -> set[str]:
+    """The component schemas a request body uses, directly or through another schema."""
+    schemas = document.get("components", {}).get("schemas", {})
+    todo = [name for op in _operations(document) for name in _referenced(op.get("requestBody"))]
+    found: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name not in found:
+            found.add(name)
+            todo.extend(_referenced(schemas.get(name)))
+    return found
+
+
+def _no_request_defaults(document: dict[str, Any]) -> None:
+    """No `default` on a request schema's properties: an optional field is simply not required.
+
+    Generators read a default as "always there" (openapi-typescript 7 makes such fields
+    required in the body's type); the sandbox applies the same defaults when a field is
+    absent, so a non-null default moves into the field's description.
+    """
+    schemas = document.get("components", {}).get("schemas", {})
+    for name in sorted(request_schemas(document)):
+        for field in schemas[name].get("properties", {}).values():
+            if "default" not in field:
+                continue
+            default = field.pop("default")
+            if default is not None:
+                said = f"Default: `{json.dumps(default)}`."
+                field["description"] = f"{field.get('description', '')} {said}".strip()
+
+
 def _document_webhooks(app: FastAPI) -> None:
     @app.webhooks.post(
         "telexpertise.status_changed",
         tags=[SANDBOX],
         operation_id="statusChanged",
+        openapi_extra=PUBLIC,  # sent by the sandbox, signed; not a call that takes a key
         responses={200: {"description": "Any 2xx marks the delivery `delivered`."}},
     )
     def status_changed(
@@ -306,6 +378,8 @@ def install(app: FastAPI) -> None:
         _add_model(components, FieldIssue, "serialization")
         _add_model(components, DraftCreate, "validation")  # documents the create body
         _drop_default_validation_errors(document)
+        _optional_bodies(document)
+        _no_request_defaults(document)
         document["components"]["schemas"] = dict(sorted(components.items()))
         return document
 

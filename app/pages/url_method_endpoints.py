@@ -19,7 +19,7 @@ from app.errors import (
 )
 from app.http.bodies import JsonBodyRoute
 from app.http.deps import BaseUrlDep, RuntimeDep
-from app.http.openapi import SANDBOX, problems
+from app.http.openapi import PUBLIC, SANDBOX, problems
 from app.pages import labels_fr, review, web
 from app.pages import url_method as prefill
 from app.pages.url_method import LintReport
@@ -67,6 +67,7 @@ def same_origin(request: Request, runtime: RuntimeDep) -> None:
         InvalidJson, CrossOriginRequest, BodyTooLarge, UnsupportedMediaType, ValidationFailed
     ),
     dependencies=[Depends(same_origin)],
+    openapi_extra=PUBLIC,
 )
 def lint_prefill(asked: LintRequest, runtime: RuntimeDep) -> LintResult:
     """Lint the URL method's parameters with the API's rules (the page's check, as check-url)."""

@@ -2,37 +2,72 @@
 
 Run by test_generated_client.py with the interpreter of a fresh venv that holds only that
 client and its dependencies (httpx, attrs): `python client_flow.py BASE_URL`. Every body
-is a generated model; no dict is built or read.
+is a generated model; no dict is built or read. First the flow with every field, then
+every operation of the document with its minimal call (optional bodies left out), each
+answered 2xx; the last line names the operations called, which the test compares with
+the document's.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from io import BytesIO
+from types import ModuleType
+from typing import Any
 
 from omnidoc_sandbox_client import AuthenticatedClient
 from omnidoc_sandbox_client.api.omnidoc_interop_api import attach_files, create_draft
 from omnidoc_sandbox_client.api.sandbox_defined import (
+    admin_redeliver,
+    admin_reset,
+    cancel_draft,
     complete_draft,
+    create_fault,
+    delete_faults,
+    download_admin_file,
     download_file,
     get_draft,
     get_report,
+    get_webhook,
+    healthz,
+    lint_prefill,
+    list_admin_deliveries,
+    list_admin_drafts,
+    list_admin_inboxes,
+    list_admin_keys,
+    list_admin_requests,
+    list_deliveries,
+    list_faults,
+    list_inbox,
+    list_requests,
     publish_draft,
+    readyz,
+    record_inbox,
+    redeliver,
+    reset_vendor,
+    set_webhook,
     visit_draft,
+    wait_admin_changes,
 )
 from omnidoc_sandbox_client.models import (
     AttachFilesBody,
     CompleteBody,
     Context,
+    DeliveryList,
     DraftCreate,
     DraftCreated,
     DraftStatus,
     DraftView,
+    FaultBody,
     FilesAttached,
     Gender,
+    LintRequest,
+    LintResult,
     Patient,
     Problem,
     PublishBody,
+    WebhookBody,
 )
 from omnidoc_sandbox_client.types import File
 
@@ -40,7 +75,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PDF = b"%PDF-1.4\n% synthetic\n"
 
 
-def main(base_url: str) -> None:
+def whole_flow(base_url: str) -> None:
     client = AuthenticatedClient(
         base_url=base_url, token="sandbox-key-a", raise_on_unexpected_status=True
     )
@@ -131,7 +166,81 @@ def main(base_url: str) -> None:
         assert (invalid.status, invalid.code) == (422, "validation_failed")
         assert invalid.errors and invalid.errors[0].field == "author_rpps"
         assert invalid.errors[0].code == "rpps_format"
+
+
+CALLED: list[str] = []
+
+
+def call(operation: ModuleType, *args: Any, **kwargs: Any) -> Any:
+    """The operation's answer, parsed; asserts a 2xx and records the operation's name."""
+    sync_detailed: Callable[..., Any] = operation.sync_detailed
+    response = sync_detailed(*args, **kwargs)
+    name = operation.__name__.rsplit(".", 1)[1]
+    assert 200 <= response.status_code < 300, (name, response.status_code, response.content)
+    CALLED.append(name)
+    return response.parsed
+
+
+def every_operation(base_url: str) -> None:
+    """Each operation with its minimal call: only what is required, no optional body."""
+    client = AuthenticatedClient(base_url=base_url, token="sandbox-key-a")
+    with client:
+        call(healthz, client=client)
+        call(readyz, client=client)
+        hook = f"{base_url}/_sandbox/inbox/minimal"
+        call(set_webhook, client=client, body=WebhookBody(url=hook))
+        call(get_webhook, client=client)
+
+        empty = call(create_draft, client=client)  # no body: every field is optional
+        assert isinstance(empty, DraftCreated), empty
+        file = File(payload=BytesIO(PNG), file_name="a.png")
+        call(attach_files, empty.id, client=client, body=AttachFilesBody(file=[file]))
+        view = call(get_draft, empty.id, client=client)
+        assert isinstance(view, DraftView), view
+        call(download_file, empty.id, view.files[0].id, client=client)
+        call(cancel_draft, empty.id, client=client)
+
+        # The practitioners at creation, so that publish needs no body.
+        asked = DraftCreate(author_rpps="10002170750", recipient_rpps="10001234565")
+        created = call(create_draft, client=client, body=asked)
+        call(visit_draft, created.id, client=client)
+        published = call(publish_draft, created.id, client=client)
+        assert published.status == DraftStatus.IN_PROGRESS, published
+        completed = call(complete_draft, created.id, client=client)
+        assert completed.status == DraftStatus.COMPLETED, completed
+        call(get_report, created.id, client=client)
+
+        # The notifications of the publish and the complete, sent to the inbox.
+        deliveries = call(list_deliveries, client=client)
+        assert isinstance(deliveries, DeliveryList) and deliveries.items, deliveries
+        call(redeliver, deliveries.items[0].id, client=client)
+        call(list_requests, client=client)
+        call(create_fault, client=client, body=FaultBody(status=503))
+        call(list_faults, client=client)
+        call(delete_faults, client=client)
+        call(record_inbox, "minimal", client=client)  # no body
+        call(list_inbox, "minimal", client=client)
+        linted = call(lint_prefill, client=client, body=LintRequest(fragment=""))
+        assert isinstance(linted, LintResult), linted
+
+        # Admin scope: open, OMNIDOC_ADMIN_TOKEN being unset.
+        call(list_admin_drafts, client=client)
+        call(download_admin_file, empty.id, view.files[0].id, client=client)
+        call(list_admin_requests, client=client)
+        call(list_admin_deliveries, client=client)
+        call(admin_redeliver, deliveries.items[0].id, client=client)
+        call(list_admin_inboxes, client=client)
+        call(list_admin_keys, client=client)
+        call(wait_admin_changes, client=client)
+        call(reset_vendor, client=client)
+        call(admin_reset, client=client)
+
+
+def main(base_url: str) -> None:
+    whole_flow(base_url)
+    every_operation(base_url)
     print("client flow ok")
+    print("called:", " ".join(sorted(set(CALLED))))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 """A vendor's view of docs/openapi.json: generate a Python client, install it in a fresh
-venv, and run the whole flow with it alone against a real server (client_flow.py)."""
+venv, and run the whole flow with it alone against a real server (client_flow.py), then
+every operation of the document with its minimal call."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -48,6 +50,13 @@ def _run(*command: str | Path, cwd: Path | None = None) -> str:
     return result.stdout + result.stderr
 
 
+def _operation_names() -> set[str]:
+    """The document's operations as the generator names their modules: create_draft."""
+    document = json.loads(DOCUMENT.read_text())
+    ids = [op["operationId"] for methods in document["paths"].values() for op in methods.values()]
+    return {re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower() for name in ids}
+
+
 def test_generated_client_runs_the_whole_flow(sandbox: SandboxServer, tmp_path: Path) -> None:
     generator = Path(sys.executable).parent / "openapi-python-client"
     generated = _run(
@@ -66,6 +75,8 @@ def test_generated_client_runs_the_whole_flow(sandbox: SandboxServer, tmp_path: 
 
     out = _run(python, Path(__file__).parent / "client_flow.py", sandbox.base_url, cwd=tmp_path)
     assert "client flow ok" in out
+    called = out.split("called:", 1)[1].split()
+    assert set(called) == _operation_names()  # every operation, none forgotten
 
     # The README's example, as printed but for the address, with the same client.
     example = first_python_block("## Generate a client").replace(SANDBOX_URL, sandbox.base_url)

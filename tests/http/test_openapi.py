@@ -11,8 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from openapi_spec_validator import validate
 
-from app.http.openapi import CREATE_EXAMPLES, render
+from app.http.openapi import CREATE_EXAMPLES, render, request_schemas
 from app.main import create_app
+from app.sandbox.schemas import FaultBody
 from tests.helpers import auth
 
 DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
@@ -186,3 +187,66 @@ def test_openapi_create_examples_succeed_as_they_are(client: TestClient, name: s
     response = client.post("/api/interop/v1/drafts", json=example, headers=auth())
     assert response.status_code == 200, response.text
     assert "omnidoc-sandbox-warnings" not in response.headers
+
+
+def _bodies(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    hooks = [(f"webhook {name}", item) for name, item in document["webhooks"].items()]
+    for where, methods in [*document["paths"].items(), *hooks]:
+        for method, operation in methods.items():
+            if "requestBody" in operation:
+                yield f"{method} {where}", operation["requestBody"]
+
+
+def test_openapi_optional_bodies_are_the_model_and_not_required(document: dict[str, Any]) -> None:
+    # `anyOf [Model, null]` made openapi-python-client send its UNSET marker on a call
+    # without a body (TypeError: Object of type Unset is not JSON serializable).
+    for where, body in _bodies(document):
+        for media in body["content"].values():
+            assert {"type": "null"} not in media["schema"].get("anyOf", []), where
+    for action, model in (("publish", "PublishBody"), ("complete", "CompleteBody")):
+        body = document["paths"][f"/_sandbox/drafts/{{draft_id}}/{action}"]["post"]["requestBody"]
+        assert body["required"] is False
+        assert body["content"] == {
+            "application/json": {"schema": {"$ref": f"#/components/schemas/{model}"}}
+        }
+    create = document["paths"]["/api/interop/v1/drafts"]["post"]["requestBody"]
+    assert create.get("required", False) is False
+    # One media type: with two, openapi-python-client's code fails on every call.
+    inbox = document["paths"]["/_sandbox/inbox/{name}"]["post"]["requestBody"]
+    assert (inbox["required"], list(inbox["content"])) == (False, ["application/json"])
+
+
+def test_openapi_request_schemas_have_no_defaults(document: dict[str, Any]) -> None:
+    # openapi-typescript 7 reads a default as "always there": the create body's fields
+    # came out required. An optional field of a request is only not required.
+    names = request_schemas(document)
+    assert {"DraftCreate", "Patient", "PublishBody", "CompleteBody", "FaultBody"} <= names
+    for name in names:
+        for field, schema in document["components"]["schemas"][name].get("properties", {}).items():
+            assert "default" not in schema, f"{name}.{field}"
+    # The defaults the sandbox applies are still said, in the fields' descriptions.
+    fault = document["components"]["schemas"]["FaultBody"]["properties"]
+    for field in ("method", "path", "delay_ms", "times"):
+        default = FaultBody.model_fields[field].default
+        said = json.dumps(getattr(default, "value", default))
+        assert f"Default: `{said}`." in fault[field]["description"], field
+
+
+def test_openapi_every_operation_says_its_security(document: dict[str, Any]) -> None:
+    # No operation leaves its security unsaid: `[]` where none is needed (redocly lint).
+    hooks = [(name, item) for name, item in document["webhooks"].items()]
+    for where, methods in [*document["paths"].items(), *hooks]:
+        for method, operation in methods.items():
+            assert "security" in operation, f"{method} {where}"
+    public = {"healthz", "readyz", "lintPrefill", "recordInbox", "statusChanged"}
+    for name in public:
+        assert _operation(document, name)["security"] == [], name
+
+
+def _operation(document: dict[str, Any], operation_id: str) -> dict[str, Any]:
+    hooks = [(name, item) for name, item in document["webhooks"].items()]
+    for _where, methods in [*document["paths"].items(), *hooks]:
+        for operation in methods.values():
+            if operation["operationId"] == operation_id:
+                return operation  # type: ignore[no-any-return]
+    raise AssertionError(operation_id)
