@@ -119,7 +119,9 @@
         if (index) summary.append(", ");
         summary.append(fieldLink(form, p.name));
       });
-      summary.append(invalid.length ? ". Corrigez-les : la page les montrerait en erreur." : "corrigez les champs signalés.");
+      if (!invalid.length) summary.append("corrigez les champs signalés.");
+      else if (invalid.length === 1) summary.append(". Corrigez-le : la page le montrerait en erreur.");
+      else summary.append(". Corrigez-les : la page les montrerait en erreur.");
       box.dataset.state = "error";
     } else if (result.warnings) {
       summary.textContent = `${count}, avec ${result.warnings} avertissement${result.warnings > 1 ? "s" : ""}.`;
