@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 import pytest
 from fastapi.testclient import TestClient
 
+from app.pages import formats
 from tests.helpers import AUTHOR, KEY_B, RECIPIENT, assert_problem, auth, create_draft
 from tests.page_client import OTHER_SITE, form_of, post_page, sign_in
 
@@ -302,3 +304,18 @@ def test_review_form_forgives_typed_phone_and_date(client: TestClient) -> None:
     assert response.status_code == 303, response.text
     patient = view_of(client, draft_id)["patient"]
     assert patient == {"first_name": "Jeanne", "phone": "0612345678", "birth_date": "1990-09-10"}
+
+
+def test_draft_page_shows_paris_time_and_names_the_zone_once(client: TestClient) -> None:
+    draft_id = create_draft(client, {"author_rpps": AUTHOR, "recipient_rpps": RECIPIENT})
+    client.get(f"/interop/drafts/{draft_id}")
+    sign_in(client, draft_id)
+    client.post(f"/_sandbox/drafts/{draft_id}/publish", headers=auth(), json={})
+    view = view_of(client, draft_id)
+    text = client.get(f"/interop/drafts/{draft_id}").text
+    for at in (view["created_at"], view["published_at"]):
+        assert isinstance(at, str)
+        when = datetime.fromisoformat(at.replace("Z", "+00:00"))
+        assert formats.fr_datetime(when) in text  # Paris's clock, not UTC's
+    assert text.count("heure de Paris") == 1
+    assert "UTC" not in text
