@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import ValidationError
 
 from app.db import read_session
 from app.drafts import service as drafts
 from app.errors import ApiError, DraftIncomplete, DraftNotFound, FieldIssue, ValidationFailed
 from app.http.deps import BaseUrlDep, EngineDep, RuntimeDep
+from app.longpoll import Wait, wait_for_items
 from app.models import Draft, DraftStatus
 from app.pages import labels_fr, review, web
 from app.pages import url_method as prefill
@@ -33,6 +34,28 @@ MESSAGES = {
     "completed": "Avis envoyé : la téléexpertise est terminée.",
     "cancelled": "La demande a été annulée.",
 }
+
+
+# A banner fits only the statuses its action leads to: "Demande publiée" never shows above
+# a "Terminée" badge, if the answer came before the page did.
+MESSAGE_STATUSES: dict[str, frozenset[DraftStatus]] = {
+    "created": frozenset({DraftStatus.DRAFT}),
+    "saved": frozenset({DraftStatus.DRAFT}),
+    "published": frozenset({DraftStatus.IN_PROGRESS}),
+    "completed": frozenset({DraftStatus.COMPLETED}),
+    "cancelled": frozenset({DraftStatus.CANCELLED}),
+}
+# How long the page's script holds its status request (its JSON answer says the status).
+STATUS_WAIT_SECONDS = 25.0
+
+
+def _message(request: Request, draft: Draft) -> str | None:
+    """The one-shot banner of `?message=` (the page's script then drops it from the address)."""
+    key = request.query_params.get("message", "")
+    fits = MESSAGE_STATUSES.get(key)
+    if fits is not None and draft.status not in fits:
+        return None
+    return MESSAGES.get(key)
 
 
 def _page_url(draft_id: str, message: str | None = None) -> str:
@@ -64,6 +87,7 @@ async def _draft_page(
     form: review.FormView | None = None,
     alert: str | None = None,
     status: int = 200,
+    confirm_cancel: bool = False,
 ) -> Response:
     """The page for the draft's status, as the signed-in practitioner sees it."""
     assert runtime.engine is not None
@@ -71,8 +95,9 @@ async def _draft_page(
     directory = runtime.fixtures.practitioner
     context: dict[str, Any] = {
         "draft": draft,
-        "message": MESSAGES.get(request.query_params.get("message", "")),
+        "message": _message(request, draft),
         "alert": alert,
+        "confirm_cancel": confirm_cancel,
         "practitioners": runtime.fixtures.practitioners,
     }
     if me is None:
@@ -114,6 +139,29 @@ async def draft_page(
     except DraftNotFound as exc:
         return web.page_for_error(request, exc, runtime=runtime)
     return await _draft_page(request, runtime, draft)
+
+
+@router.get("/interop/drafts/{draft_id}/status")
+async def draft_page_status(
+    request: Request,
+    draft_id: str,
+    engine: EngineDep,
+    since: Annotated[str | None, Query(max_length=32, pattern=r"^[a-z_]+$")] = None,
+    wait: Wait = 0,
+) -> JSONResponse:
+    """The draft's status for its page's script; `?since=<status>&wait=<s>` holds the request
+    until the status is another one (the page then reloads, once). Never a visit."""
+    draft = await run_in_threadpool(review.read_draft, engine, draft_id=draft_id)
+
+    def moved() -> list[str]:
+        now = review.read_draft(engine, draft_id=draft.id).status
+        return [str(now)] if now != since else []
+
+    found = await wait_for_items(
+        moved, wait=min(wait, STATUS_WAIT_SECONDS), is_disconnected=request.is_disconnected
+    )
+    answer = {"id": draft.id, "status": found[0] if found else since}
+    return JSONResponse(answer, headers={"Cache-Control": "no-store"})
 
 
 async def _posted(request: Request, runtime: Runtime) -> dict[str, str]:
@@ -286,11 +334,17 @@ async def complete_draft(
 async def cancel_draft(
     request: Request, draft_id: str, runtime: RuntimeDep, base_url: BaseUrlDep
 ) -> Response:
-    """Cancel (`draft` or `in_progress` → `cancelled`)."""
+    """Cancel (`draft` or `in_progress` → `cancelled`), once confirmed (`confirm=yes`)."""
     started = await _action(request, draft_id, runtime)
     if isinstance(started, Response):
         return started
-    _, draft = started
+    posted, draft = started
+    if posted.get("confirm") != "yes":
+        # Irreversible: the page's button only shows the confirming one (_draft.html).
+        alert = "Confirmez l'annulation : elle est définitive."
+        return await _draft_page(
+            request, runtime, draft, alert=alert, status=422, confirm_cancel=True
+        )
     try:
         await _move(
             runtime, drafts.cancel_draft, draft_id=draft.id, owner_key=None, base_url=base_url

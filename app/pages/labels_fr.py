@@ -6,11 +6,13 @@ The rules themselves live in app/drafts/validation.py and speak English to devel
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from app import identifiers as ids
 from app.drafts.validation import DIGIT_FIELDS, TEXT_MAX_CHARS
 from app.errors import FieldIssue
+from app.pages import errors_fr
 from app.pages import url_method as prefill
 
 STATUS_LABELS = {
@@ -109,10 +111,19 @@ _FIXED: dict[str, str] = {
     "recipient_missing": "Choisissez le médecin requis avant de publier.",
     "report_missing": "Rédigez l'avis avant de l'envoyer.",
 }
-_MISMATCH = {
-    "gender": "le sexe",
-    "birth_date": "la date de naissance",
-    "birth_place": "le lieu de naissance",
+_DID_YOU_MEAN = re.compile(r"[Dd]id you mean ([\w.]+)\?")
+
+# Whole sentences, one per coherence code of the rules (never "à" + an article glued on).
+_MISMATCH: dict[str, str] = {
+    "nir_gender_mismatch": "Le NIR de l'assuré ne correspond pas au sexe du patient "
+    "(normal si l'assuré est un parent).",
+    "nir_birth_date_mismatch": "Le NIR de l'assuré ne correspond pas à la date de naissance "
+    "du patient (normal si l'assuré est un parent).",
+    "nir_birth_place_mismatch": "Le NIR de l'assuré ne correspond pas au lieu de naissance "
+    "du patient (normal si l'assuré est un parent).",
+    "nir_cert_gender_mismatch": "Le NIR du patient ne correspond pas à son sexe.",
+    "nir_cert_birth_date_mismatch": "Le NIR du patient ne correspond pas à sa date de naissance.",
+    "nir_cert_birth_place_mismatch": "Le NIR du patient ne correspond pas à son lieu de naissance.",
 }
 
 
@@ -140,10 +151,10 @@ def issue_message(issue: FieldIssue, value: str = "") -> str:
         return f"Trop long : {limit} caractères au plus."
     if issue.code == "digits_format":
         return f"Doit comporter exactement {DIGIT_FIELDS.get(bare, 0)} chiffres."
+    if issue.code in _MISMATCH:
+        return _MISMATCH[issue.code]
     if issue.code.endswith("_mismatch"):
-        what = next((fr for key, fr in _MISMATCH.items() if f"_{key}_" in issue.code), "")
-        whose = "du patient" if issue.code.startswith("nir_cert") else "de l'assuré"
-        return f"Le NIR {whose} ne correspond pas à {what or 'ses données'}."
+        return "Le NIR ne correspond pas aux autres données du patient."
     if issue.code == "unknown_parameter":
         if issue.field == "author_rpps":
             return "Paramètre inconnu : l'auteur est le praticien connecté, pas un paramètre."
@@ -151,4 +162,17 @@ def issue_message(issue: FieldIssue, value: str = "") -> str:
         return "Paramètre inconnu de la méthode URL." + (
             f" Vouliez-vous dire {close} ?" if close else ""
         )
-    return issue.message  # a rule added later: its English message beats nothing
+    if issue.code == "unknown_field" and (hint := _DID_YOU_MEAN.search(issue.message)):
+        return f"{errors_fr.ISSUES['unknown_field']} Vouliez-vous dire {hint[1]} ?"
+    return errors_fr.problem_fr(issue.code) or errors_fr.OTHER
+
+
+def catalogue() -> list[str]:
+    """Every fixed French sentence the pages and the dashboard may show (for the tests)."""
+    return [
+        *_FIXED.values(),
+        *_MISMATCH.values(),
+        *errors_fr.PROBLEMS.values(),
+        *errors_fr.ISSUES.values(),
+        errors_fr.OTHER,
+    ]

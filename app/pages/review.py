@@ -6,6 +6,7 @@ one transition() writes every status and enqueues the notifications.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -62,11 +63,38 @@ def form_view(values: dict[str, str], lint: prefill.LintReport) -> FormView:
     return view
 
 
+# What a doctor types where the API wants `0612345678` and `1990-09-10`.
+_PHONE_SEPARATORS = re.compile(r"[\s.\-\u00a0\u202f]+")
+_FRENCH_DATE = re.compile(r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})", re.ASCII)
+
+
+def normalise_typed(values: dict[str, str]) -> dict[str, str]:
+    """The form's values as the API's rules want them, when a person typed them otherwise.
+
+    "06 12 34 56 78" (or with dots, dashes, +33) becomes "0612345678"; "10/09/1990"
+    becomes "1990-09-10". Anything else is left as typed, for the rules to judge: the
+    API itself stays strict (README, "Validation"), only the pages forgive.
+    """
+    out = dict(values)
+    phone = _PHONE_SEPARATORS.sub("", out.get("patient_phone", ""))
+    if phone.startswith("+33") and phone[3:].isdigit() and len(phone) == 12:
+        phone = "0" + phone[3:]
+    if phone.isascii() and phone.isdigit() and len(phone) == 10:
+        out["patient_phone"] = phone
+    born = _FRENCH_DATE.fullmatch(out.get("patient_birth_date", "").strip())
+    if born:
+        day, month, year = born.groups()
+        out["patient_birth_date"] = f"{year}-{int(month):02d}-{int(day):02d}"
+    return out
+
+
 def lint_form(
     values: dict[str, str], *, is_known_practitioner: Callable[[str], bool]
 ) -> tuple[dict[str, str], prefill.LintReport]:
-    """Keep the form's own fields (named as the URL's parameters) and lint them."""
-    kept = {name: values.get(name, "") for name in prefill.PARAMETERS}
+    """Keep the form's own fields (named as the URL's parameters), forgive what a person
+    types (normalise_typed), and lint them."""
+    typed = normalise_typed(values)
+    kept = {name: typed.get(name, "") for name in prefill.PARAMETERS}
     return kept, prefill.lint_values(kept, is_known_practitioner=is_known_practitioner)
 
 

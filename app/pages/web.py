@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,7 +14,7 @@ from starlette.staticfiles import StaticFiles
 from app.errors import ApiError, BodyTooLarge, CrossOriginRequest, ValidationFailed
 from app.fixtures import Practitioner
 from app.http.deps import ADMIN_COOKIE, admin_session_value
-from app.pages import labels_fr
+from app.pages import formats, labels_fr
 from app.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -56,19 +55,13 @@ def templates() -> Jinja2Templates:
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True, auto_reload=False
     )
     env.globals["status_labels"] = labels_fr.STATUS_LABELS
-    env.filters["fr_datetime"] = fr_datetime
-    env.filters["fr_time"] = fr_time
+    env.globals["zone_note"] = formats.ZONE_NOTE
+    env.filters["fr_datetime"] = formats.fr_datetime
+    env.filters["fr_time"] = formats.fr_time
+    env.filters["fr_date"] = formats.fr_date
+    env.filters["fr_amount"] = formats.fr_amount
     env.filters["file_size"] = file_size
     return Jinja2Templates(env=env)
-
-
-def fr_datetime(value: datetime | None) -> str:
-    """`26/11/2026 à 10:00 UTC`: the sandbox keeps UTC and says so."""
-    return value.strftime("%d/%m/%Y à %H:%M UTC") if value else "—"
-
-
-def fr_time(value: datetime | None) -> str:
-    return value.strftime("%H:%M:%S UTC") if value else "—"
 
 
 def file_size(size: int) -> str:

@@ -16,6 +16,7 @@ from fpdf import FPDF
 from fpdf.fonts import TTFFont
 
 from app.models import Draft
+from app.pages import formats
 from app.reports.service import INSURANCE_FIELDS
 from app.schemas import BillingAct
 
@@ -30,15 +31,16 @@ _GENDERS = {"M": "masculin", "F": "féminin"}
 
 
 def _when(value: datetime | None) -> str:
-    return value.strftime("%d/%m/%Y à %H:%M UTC") if value else "-"
+    return formats.fr_datetime(value) if value else "-"
 
 
 def _patient_lines(patient: dict[str, Any]) -> list[tuple[str, str]]:
+    born = patient.get("birth_date")
     names = " ".join(str(patient[k]) for k in ("last_name", "first_name") if patient.get(k))
     rows = [
         ("Patient", names or "-"),
         ("Nom de naissance", patient.get("birth_name") or "-"),
-        ("Date de naissance", patient.get("birth_date") or "-"),
+        ("Date de naissance", formats.fr_date(str(born)) if born else "-"),
         ("Sexe", _GENDERS.get(str(patient.get("gender")), "-")),
         ("NIR", patient.get("nir_cert") or patient.get("nir") or "-"),
     ]
@@ -118,6 +120,7 @@ def draw_report(
     row("Référence", draft.id)
     row("Demandée le", _when(draft.published_at or draft.created_at))
     row("Réalisée le", _when(draft.completed_at))
+    row("Fuseau horaire", f"{formats.ZONE_NOTE} (Europe/Paris)")
     heading("Participants")
     row("Requérant", participant(draft.author_rpps))
     row("Requis (expert)", participant(draft.recipient_rpps))
@@ -130,5 +133,5 @@ def draw_report(
     paragraph(draft.report_text or "-")
     heading("Facturation")
     for act in acts:
-        row(act.code, f"{act.role}, RPPS {act.rpps or '-'}: {act.amount} EUR")
+        row(act.code, f"{act.role}, RPPS {act.rpps or '-'} : {formats.fr_amount(act.amount)}")
     return bytes(pdf.output())

@@ -8,8 +8,10 @@ making a new attempt at a real receiver, and the link builder's link opening pre
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -130,6 +132,43 @@ def test_dashboard_shows_errors_next_to_their_fields(board: Page, api: httpx.Cli
         assert message in beside, beside
 
 
+def test_dashboard_explains_every_error_in_french(board: Page, api: httpx.Client) -> None:
+    missing = "/api/interop/v1/drafts/00000000-0000-4000-8000-000000000000"
+    assert api.get(missing).status_code == 404
+    call = board.locator("#requests .item", has_text="GET").first
+    expect(call.locator(".badge")).to_have_text("404")
+    issues = call.locator(".issues")
+    expect(issues.locator("dt")).to_have_text("(requête)")  # a GET had no body
+    expect(issues.locator(".issues__message")).to_have_text(
+        "Aucune demande avec cet identifiant n'appartient à cette clé API."
+    )
+    expect(issues.locator(".issues__wire")).to_contain_text("draft_not_found")
+    expect(issues.locator(".issues__wire")).to_contain_text("No draft with this id")
+
+    sent = api.post(
+        "/api/interop/v1/drafts",
+        content=b'{"patient": ',
+        headers={"Content-Type": "application/json"},
+    )
+    assert sent.status_code == 400
+    call = board.locator("#requests .item", has_text="POST").first
+    expect(call.locator(".badge")).to_have_text("400")
+    expect(call.locator(".issues dt")).to_have_text("(corps de la requête)")
+    expect(call.locator(".issues__message")).to_contain_text("n'est pas un JSON valide")
+    expect(call.locator(".issues__wire")).to_contain_text("invalid_json")
+
+
+def test_dashboard_shows_paris_time(board: Page, api: httpx.Client) -> None:
+    draft_id = api.post("/api/interop/v1/drafts", json={}).json()["id"]
+    created = api.get(f"/api/interop/v1/drafts/{draft_id}").json()
+    at = datetime.fromisoformat(created["created_at"].replace("Z", "+00:00"))
+    paris = at.astimezone(ZoneInfo("Europe/Paris")).strftime("%H:%M:%S")
+    item = draft_item(board, draft_id)
+    # Today's times show the clock only; another day's, the date first (DD/MM/YYYY).
+    expect(item.locator("[data-step='Créée'] .timeline__time")).to_contain_text(paris)
+    expect(board.locator(".lead").first).to_contain_text("Heures de Paris (Europe/Paris).")
+
+
 def test_dashboard_renvoyer_makes_a_new_attempt(board: Page, sandbox: SandboxServer) -> None:
     receiver = Receiver(statuses=[500]).start()  # the first attempt fails, then 204
     headers = {"Authorization": "Bearer sandbox-key-b"}
@@ -146,6 +185,9 @@ def test_dashboard_renvoyer_makes_a_new_attempt(board: Page, sandbox: SandboxSer
         delivery = board.locator("#deliveries .item").first
         expect(delivery.locator(".attempt")).to_have_count(1)
         expect(delivery.locator(".attempt")).to_contain_text("HTTP 500")
+        error_cell = delivery.locator(".attempt td[data-label='Erreur']")
+        expect(error_cell).to_have_text("Réponse HTTP 500 du récepteur (2xx attendu)")
+        assert error_cell.get_attribute("title") == "non-2xx response (500)"  # the worker's words
         expect(delivery).to_have_attribute("data-status", "pending")
 
         delivery.get_by_role("button", name="Renvoyer").focus()
@@ -172,7 +214,12 @@ def test_dashboard_link_builder_opens_prefilled(board: Page, sandbox: SandboxSer
     nir = form.locator(".field[data-field='patient_nir']")
     expect(nir).to_have_class("field field--error")  # the server's rule, next to the field
     expect(nir).to_contain_text("14 reçus")
-    expect(board.locator("#link-summary")).to_contain_text("1 invalide")
+    summary = board.locator("#link-summary")
+    expect(summary).to_contain_text("1 invalide : NIR de l'assuré.")
+    form.get_by_label("Prénom").focus()
+    summary.get_by_role("link", name="NIR de l'assuré").click()  # takes the user to it
+    expect(form.get_by_label("NIR de l'assuré")).to_be_focused()
+    assert "#" not in board.url
     link = board.locator("#link-output").input_value()
     assert link.startswith(f"{sandbox.base_url}/interop/drafts/new#patient_first_name=Am%C3%A9lie")
     assert "patient_address=3%20rue%20des%20Lilas%5Cn59000%20Lille" in link

@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from app import identifiers
 from tests.e2e.server import SandboxServer
-from tests.helpers import RECIPIENT
+from tests.helpers import RECIPIENT, SCENARIO_PRACTITIONERS
 from tests.omnidoc_examples import FULL_ADDRESS, FULL_EXAMPLE, PARTIAL_EXAMPLE, fragment
 from tests.receiver import Received, Receiver
 
@@ -295,11 +295,99 @@ def test_redirect_url_cancel(tab: Tab, api: httpx.Client, receiver: Receiver) ->
     page.get_by_label("Dr Julien Morel").check()
     page.get_by_role("button", name="Se connecter").click()
     page.get_by_role("button", name="Publier la demande").click()
-    page.get_by_role("button", name="Annuler la téléexpertise").click()
+    expect(page.locator(".alert--success")).to_contain_text("Demande publiée")
+    # The one-shot banner leaves no trace in the address: a reload does not show it again.
+    page.wait_for_function("!location.search.includes('message=')")
+    assert page.url == redirect_url
+    page.reload()
+    expect(page.locator("#status")).to_have_attribute("data-status", "in_progress")
+    expect(page.locator(".alert--success")).to_have_count(0)
+
+    # Irreversible: the first button only asks; nothing is cancelled until confirmed.
+    confirm = page.get_by_role("button", name="Confirmer l'annulation")
+    expect(confirm).to_be_hidden()
+    page.locator("#cancel summary").click()
+    expect(confirm).to_be_visible()
+    expect(page.locator("#cancel-warning")).to_have_text(
+        "L'annulation est définitive : la demande ne pourra plus être publiée ni recevoir d'avis."
+    )
+    assert status_of(api, draft_id)["status"] == "in_progress"
+    confirm.click()
     expect(page.locator("#status")).to_have_attribute("data-status", "cancelled")
+    expect(page.locator(".alert--success")).to_have_text("La demande a été annulée.")
     assert status_of(api, draft_id)["status"] == "cancelled"
     events = events_for(receiver, draft_id, 2)
     assert [e.payload["data"]["status"] for e in events] == ["in_progress", "cancelled"]
+    assert tab.dialogs == []  # a page step, not window.confirm
+
+    # Someone else opening the link now is not told a request awaits them.
+    other = page.context.browser
+    assert other is not None
+    fresh = other.new_context(base_url=tab.base_url, locale="fr-FR")
+    try:
+        signin = fresh.new_page()
+        signin.goto(redirect_url)
+        lead = signin.locator("#sign-in-lead")
+        expect(lead).to_contain_text("Cette demande de téléexpertise a été annulée.")
+        assert "vous attend" not in lead.inner_text()
+    finally:
+        fresh.close()
+
+
+def test_landing_follows_the_scenario_answer(tab: Tab, api: httpx.Client) -> None:
+    body = {"author_rpps": "10002170750", "recipient_rpps": SCENARIO_PRACTITIONERS[0]}
+    redirect_url = api.post("/api/interop/v1/drafts", json=body).json()["redirect_url"]
+    page = tab.page
+    page.goto(redirect_url)
+    page.get_by_label("Dr Julien Morel").check()
+    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_role("button", name="Publier la demande").click()
+    expect(page.locator("#status")).to_have_attribute("data-status", "in_progress")
+    expect(page.locator("#autopilot")).to_contain_text("Cette page l'affichera dès son arrivée")
+    page.wait_for_load_state("load")
+    page.evaluate("window.__published = true")  # gone once the page loads again
+    loads: list[str] = []
+    page.on("load", lambda loaded: loads.append(loaded.url))
+
+    # The scenario practitioner answers 3 s after publication; nobody touches the page.
+    expect(page.locator("#status")).to_have_attribute("data-status", "completed", timeout=30_000)
+    expect(page.locator("#status")).to_have_text("Terminée")
+    expect(page.locator("#report-text")).to_contain_text("arthrose digitale")
+    assert page.evaluate("window.__published") is None  # the page loaded again by itself
+    assert loads == [redirect_url]  # once, at the address with no ?message=
+    # The banner of the publication is never shown above the finished badge.
+    expect(page.locator(".alert--success")).to_have_count(0)
+    assert "Demande publiée" not in page.locator("main").inner_text()
+    tab.assert_same_origin()
+
+
+def test_review_page_speaks_correct_french_of_a_mismatched_nir(tab: Tab, api: httpx.Client) -> None:
+    first13 = "1850375056123"  # a man born in March 1985 in Paris...
+    nir = f"{first13}{identifiers.nir_key(first13):02d}"
+    patient = {"nir": nir, "gender": "F", "birth_date": "1990-10-10", "birth_place": "59158"}
+    redirect_url = api.post("/api/interop/v1/drafts", json={"patient": patient}).json()[
+        "redirect_url"
+    ]
+    page = tab.page
+    page.goto(redirect_url)
+    page.get_by_label("Dr Camille Durand").check()
+    page.get_by_role("button", name="Se connecter").click()
+    messages = field_of(page, "patient_nir").locator(".field__message").all_inner_texts()
+    assert "Le NIR de l'assuré ne correspond pas au sexe du patient" in " ".join(messages)
+    assert any("au lieu de naissance du patient" in m for m in messages), messages
+    assert any("à la date de naissance du patient" in m for m in messages), messages
+    text = page.locator("main").inner_text()
+    for undone in ("à le ", "à les ", "de le ", "de les ", "que il"):
+        assert undone not in text, undone
+
+    # What a doctor types is accepted and stored as the API wants it.
+    page.get_by_label("Téléphone").fill("06 12 34 56 78")
+    page.get_by_label("Date de naissance").fill("10/10/1990")
+    page.get_by_role("button", name="Enregistrer les corrections").click()
+    expect(page.locator(".alert--success")).to_contain_text("Corrections enregistrées")
+    expect(page.get_by_label("Téléphone")).to_have_value("0612345678")
+    stored = status_of(api, redirect_url.rsplit("/", 1)[1])["patient"]
+    assert (stored["phone"], stored["birth_date"]) == ("0612345678", "1990-10-10")
 
 
 def test_sign_in_with_the_keyboard_only(tab: Tab, api: httpx.Client) -> None:
@@ -333,4 +421,6 @@ def test_pages_fit_a_phone(phone: Tab, api: httpx.Client, path: str) -> None:
         page.get_by_label("Dr Camille Durand").check()
         page.get_by_role("button", name="Se connecter").click()
         expect(page.locator("#draft-form")).to_be_visible()
+        page.locator("#cancel summary").click()  # the confirmation step fits too
+        expect(page.get_by_role("button", name="Confirmer l'annulation")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 375

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 import pytest
 from fastapi.testclient import TestClient
 
+from app.pages import formats
 from tests.helpers import AUTHOR, KEY_B, RECIPIENT, assert_problem, auth, create_draft
 from tests.page_client import OTHER_SITE, form_of, post_page, sign_in
 
@@ -211,3 +213,109 @@ def test_save_unknown_draft_is_a_404_page(client: TestClient) -> None:
     response = post_page(client, f"/interop/drafts/{uuid.uuid4()}/save", {"text": "x"})
     assert response.status_code == 404
     assert "Demande introuvable" in response.text
+
+
+# --- The landing follows the story (SPEC §4) ---------------------------------------------
+
+
+def test_draft_page_status_answers_the_status(client: TestClient) -> None:
+    draft_id = create_draft(client)
+    client.get(f"/interop/drafts/{draft_id}")
+    response = client.get(f"/interop/drafts/{draft_id}/status")
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    assert response.json() == {"id": draft_id, "status": "draft"}
+    # Already another status than `since`: answered at once, whatever the wait.
+    moved = client.get(f"/interop/drafts/{draft_id}/status?since=temporary&wait=25")
+    assert moved.json()["status"] == "draft"
+    same = client.get(f"/interop/drafts/{draft_id}/status?since=draft&wait=0")
+    assert same.json()["status"] == "draft"
+
+
+def test_draft_page_status_never_visits(client: TestClient) -> None:
+    draft_id = create_draft(client)
+    assert client.get(f"/interop/drafts/{draft_id}/status").json()["status"] == "temporary"
+    assert view_of(client, draft_id)["status"] == "temporary"
+
+
+def test_draft_page_status_of_an_unknown_draft(client: TestClient) -> None:
+    response = client.get(f"/interop/drafts/{uuid.uuid4()}/status")
+    assert_problem(response, 404, "draft_not_found")
+    response = client.get(f"/interop/drafts/{uuid.uuid4()}/status?wait=99")
+    assert_problem(response, 422, "validation_failed")
+
+
+def test_draft_pages_load_the_live_script(client: TestClient) -> None:
+    draft_id = create_draft(client)
+    text = client.get(f"/interop/drafts/{draft_id}").text
+    assert '<script src="/static/draft-live.js" defer></script>' in text
+    assert f'data-live="/interop/drafts/{draft_id}/status"' in text
+
+
+def test_published_banner_never_above_a_finished_badge(client: TestClient) -> None:
+    body = {"author_rpps": AUTHOR, "recipient_rpps": RECIPIENT}
+    draft_id = create_draft(client, body)
+    client.get(f"/interop/drafts/{draft_id}")
+    sign_in(client, draft_id)
+    for step in ("publish", "complete"):
+        client.post(f"/_sandbox/drafts/{draft_id}/{step}", headers=auth(), json={})
+    assert view_of(client, draft_id)["status"] == "completed"
+    text = client.get(f"/interop/drafts/{draft_id}?message=published").text
+    assert "Demande publiée" not in text
+    assert "Terminée" in text
+    fitting = client.get(f"/interop/drafts/{draft_id}?message=completed").text
+    assert "Avis envoyé : la téléexpertise est terminée." in fitting
+
+
+@pytest.mark.parametrize(
+    ("step", "lead"),
+    [
+        (None, "Une demande de téléexpertise vous attend."),
+        ("cancel", "Cette demande de téléexpertise a été annulée."),
+        ("complete", "Cette téléexpertise est terminée"),
+    ],
+)
+def test_sign_in_page_says_where_the_draft_is(
+    client: TestClient, step: str | None, lead: str
+) -> None:
+    draft_id = create_draft(client, {"author_rpps": AUTHOR, "recipient_rpps": RECIPIENT})
+    client.get(f"/interop/drafts/{draft_id}")
+    if step == "complete":
+        client.post(f"/_sandbox/drafts/{draft_id}/publish", headers=auth(), json={})
+    if step:
+        moved = client.post(f"/_sandbox/drafts/{draft_id}/{step}", headers=auth(), json={})
+        assert moved.is_success, moved.text
+    text = client.get(f"/interop/drafts/{draft_id}").text
+    assert lead in text
+    if step:
+        assert "vous attend" not in text
+
+
+def test_review_form_forgives_typed_phone_and_date(client: TestClient) -> None:
+    draft_id = create_draft(client, {"patient": {"first_name": "Jeanne"}})
+    client.get(f"/interop/drafts/{draft_id}")
+    sign_in(client, draft_id)
+    form = form_of(
+        view_of(client, draft_id),
+        patient_phone="06 12 34 56 78",
+        patient_birth_date="10/09/1990",
+    )
+    response = post_page(client, f"/interop/drafts/{draft_id}/save", form)
+    assert response.status_code == 303, response.text
+    patient = view_of(client, draft_id)["patient"]
+    assert patient == {"first_name": "Jeanne", "phone": "0612345678", "birth_date": "1990-09-10"}
+
+
+def test_draft_page_shows_paris_time_and_names_the_zone_once(client: TestClient) -> None:
+    draft_id = create_draft(client, {"author_rpps": AUTHOR, "recipient_rpps": RECIPIENT})
+    client.get(f"/interop/drafts/{draft_id}")
+    sign_in(client, draft_id)
+    client.post(f"/_sandbox/drafts/{draft_id}/publish", headers=auth(), json={})
+    view = view_of(client, draft_id)
+    text = client.get(f"/interop/drafts/{draft_id}").text
+    for at in (view["created_at"], view["published_at"]):
+        assert isinstance(at, str)
+        when = datetime.fromisoformat(at.replace("Z", "+00:00"))
+        assert formats.fr_datetime(when) in text  # Paris's clock, not UTC's
+    assert text.count("heure de Paris") == 1
+    assert "UTC" not in text

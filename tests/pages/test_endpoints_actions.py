@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 
 from fastapi.testclient import TestClient
@@ -143,9 +144,12 @@ def test_complete_draft_before_publication_is_an_impossible_move(client: TestCli
     assert view_of(client, draft_id)["status"] == "draft"
 
 
+CONFIRMED = {"confirm": "yes"}  # what the page's "Confirmer l'annulation" button sends
+
+
 def test_cancel_draft_under_review(client: TestClient) -> None:
     draft_id = opened(client, READY)
-    response = post_page(client, f"/interop/drafts/{draft_id}/cancel")
+    response = post_page(client, f"/interop/drafts/{draft_id}/cancel", CONFIRMED)
     assert response.status_code == 303
     assert view_of(client, draft_id)["status"] == "cancelled"
     assert events_of(client, draft_id) == [("draft", "cancelled")]
@@ -155,7 +159,7 @@ def test_cancel_draft_under_review(client: TestClient) -> None:
 def test_cancel_draft_in_progress(client: TestClient) -> None:
     draft_id = opened(client, READY)
     publish(client, draft_id)
-    assert post_page(client, f"/interop/drafts/{draft_id}/cancel").status_code == 303
+    assert post_page(client, f"/interop/drafts/{draft_id}/cancel", CONFIRMED).status_code == 303
     assert view_of(client, draft_id)["status"] == "cancelled"
 
 
@@ -163,9 +167,20 @@ def test_cancel_completed_draft_is_an_impossible_move(client: TestClient) -> Non
     draft_id = opened(client, READY)
     publish(client, draft_id)
     post_page(client, f"/interop/drafts/{draft_id}/complete", {"report_text": "x"})
-    response = post_page(client, f"/interop/drafts/{draft_id}/cancel")
+    response = post_page(client, f"/interop/drafts/{draft_id}/cancel", CONFIRMED)
     assert response.status_code == 409
     assert view_of(client, draft_id)["status"] == "completed"
+
+
+def test_cancel_without_confirmation_does_nothing(client: TestClient) -> None:
+    draft_id = opened(client, READY)
+    publish(client, draft_id)
+    response = post_page(client, f"/interop/drafts/{draft_id}/cancel")
+    assert response.status_code == 422
+    assert "Confirmez l'annulation : elle est définitive." in html.unescape(response.text)
+    assert '<details class="confirm" id="cancel" open>' in response.text
+    assert view_of(client, draft_id)["status"] == "in_progress"
+    assert events_of(client, draft_id) == [("draft", "in_progress")]
 
 
 def test_save_after_publication_is_refused(client: TestClient) -> None:

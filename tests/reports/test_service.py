@@ -60,7 +60,12 @@ def test_render_report_holds_the_legal_content() -> None:
     assert "Dr Julien Morel" in text
     assert "Lefèvre Zoé" in text
     assert "280022A00400136" in text
-    assert "14/03/2026 à 09:26 UTC" in text
+    # 09:26 UTC in March (winter) is 10:26 in Paris; the zone is named once.
+    assert "14/03/2026 à 10:26" in text
+    assert "UTC" not in text
+    assert text.count("heure de Paris") == 1
+    assert "20,00 €" in text  # the amounts as the page shows them
+    assert "29/02/1980" in text  # the birth date as a French reader writes it
 
 
 def test_render_report_names_a_practitioner_outside_the_directory() -> None:

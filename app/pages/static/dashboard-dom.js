@@ -8,13 +8,20 @@ export const STATUS = {
   completed: "Terminée",
   cancelled: "Annulée",
 };
+// Paris's clock, as every page shows it (the page names the zone once); the JSON is UTC.
+const ZONE = "Europe/Paris";
 const clock = new Intl.DateTimeFormat("fr-FR", {
-  timeZone: "UTC",
+  timeZone: ZONE,
   hour: "2-digit",
   minute: "2-digit",
   second: "2-digit",
 });
-const day = new Intl.DateTimeFormat("fr-FR", { timeZone: "UTC", day: "2-digit", month: "2-digit" });
+const day = new Intl.DateTimeFormat("fr-FR", {
+  timeZone: ZONE,
+  day: "2-digit",
+  month: "2-digit",
+  year: "numeric",
+});
 const built = new WeakMap(); // node -> the JSON it was built from
 
 export function $(id) {
@@ -37,7 +44,7 @@ export function element(tag, className, text) {
   return node;
 }
 
-/** `10:03:12` today, `02/12 10:03:12` otherwise (UTC, as the page says). */
+/** `10:03:12` today, `02/12/2026 10:03:12` otherwise (Paris time, as the page says). */
 export function time(iso) {
   if (!iso) return "—";
   const at = new Date(iso);

@@ -7,6 +7,29 @@ import { STATUS, clone, element, plural, shortId, size, slot, time } from "./das
 const DELIVERY = { pending: "En attente", delivered: "Livrée", failed: "Échec" };
 const DELIVERY_BADGE = { pending: "in_progress", delivered: "completed", failed: "cancelled" };
 const SOURCE = { registered: "(enregistré par PUT /_sandbox/webhook)", fixtures: "(fixtures)" };
+// Field-less issues about the request's body (app/pages/errors_fr.py, BODY_CODES); any
+// other field-less issue is about the request as a whole, which may have had no body.
+const BODY_CODES = new Set([
+  "invalid_json",
+  "json_invalid",
+  "invalid_multipart",
+  "body_timeout",
+  "body_too_large",
+  "file_too_large",
+  "not_an_object",
+  "too_deep",
+  "invalid_number",
+  "validation_failed",
+  "unsupported_media_type",
+  "client_closed_request",
+]);
+// The delivery worker's words for a failed attempt (app/delivery.py), in French.
+const ATTEMPT_ERRORS = [
+  [/^non-2xx response \((\d+)\)$/, (m) => `Réponse HTTP ${m[1]} du récepteur (2xx attendu)`],
+  [/^timeout after (.+)s$/, (m) => `Pas de réponse du récepteur dans le délai (${m[1].replace(".", ",")} s)`],
+  [/^connection error \((.+)\)$/, (m) => `Connexion au récepteur impossible (${m[1]})`],
+  [/^cannot send \((.+)\)$/, (m) => `Envoi impossible (${m[1]})`],
+];
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 
 // --- Drafts ---------------------------------------------------------------------------
@@ -95,7 +118,8 @@ function statusBadge(status) {
 function issueRows(list, issues, level) {
   for (const issue of issues) {
     const term = element("dt", `issues__field issues__field--${level}`);
-    term.append(element("code", "", issue.field || "(corps de la requête)"));
+    if (issue.field) term.append(element("code", "", issue.field));
+    else term.textContent = BODY_CODES.has(issue.code) ? "(corps de la requête)" : "(requête)";
     const detail = element("dd", `issues__detail issues__detail--${level}`);
     detail.append(element("span", "issues__message", issue.message_fr || issue.message));
     const wire = element("span", "issues__wire");
@@ -127,6 +151,16 @@ export function buildRequest(entry, ctx) {
 
 // --- Deliveries ------------------------------------------------------------------------------
 
+/** A failed attempt's error in French; the worker's own words stay in the cell's title. */
+export function attemptError(error) {
+  if (!error) return "";
+  for (const [pattern, french] of ATTEMPT_ERRORS) {
+    const match = pattern.exec(error);
+    if (match) return french(match);
+  }
+  return error;
+}
+
 export function buildDelivery(item, ctx) {
   const node = clone("tpl-delivery");
   const badge = slot(node, "status");
@@ -147,11 +181,12 @@ export function buildDelivery(item, ctx) {
       ["Heure", time(attempt.at)],
       ["Réponse", attempt.status_code === null ? "—" : `HTTP ${attempt.status_code}`],
       ["Durée", `${attempt.duration_ms}\u00a0ms`],
-      ["Erreur", attempt.error || ""],
+      ["Erreur", attemptError(attempt.error)],
     ];
     for (const [label, value] of cells) {
       const cell = element("td", "", value);
       cell.dataset.label = label;
+      if (label === "Erreur" && attempt.error) cell.title = attempt.error;
       row.append(cell);
     }
     rows.append(row);

@@ -71,6 +71,24 @@
     }
   }
 
+  /** A link naming a field by its label; following it takes the user to the field. */
+  function fieldLink(form, name) {
+    const input = form.elements.namedItem(name);
+    const label = form.querySelector(`label[for="f-${name}"]`);
+    const link = document.createElement("a");
+    link.href = `#f-${name}`;
+    link.className = "link-summary__field";
+    link.dataset.field = name;
+    link.textContent = label ? label.textContent.trim() : name;
+    link.addEventListener("click", (event) => {
+      event.preventDefault(); // no fragment in the dashboard's address
+      if (!(input instanceof HTMLElement)) return;
+      input.scrollIntoView({ block: "center" });
+      input.focus({ preventScroll: true });
+    });
+    return link;
+  }
+
   function showLink(form, pairs, result) {
     const output = $("link-output");
     const open = $("link-open");
@@ -95,7 +113,15 @@
     const count = `${n} paramètre${n > 1 ? "s" : ""}`;
     if (result.errors) {
       const e = result.errors;
-      summary.textContent = `${count}, ${e} invalide${e > 1 ? "s" : ""} : corrigez les champs signalés, la page les montrera en erreur.`;
+      summary.textContent = `${count}, ${e} invalide${e > 1 ? "s" : ""} : `;
+      const invalid = (result.parameters || []).filter((p) => p.verdict === "error");
+      invalid.forEach((p, index) => {
+        if (index) summary.append(", ");
+        summary.append(fieldLink(form, p.name));
+      });
+      if (!invalid.length) summary.append("corrigez les champs signalés.");
+      else if (invalid.length === 1) summary.append(". Corrigez-le : la page le montrerait en erreur.");
+      else summary.append(". Corrigez-les : la page les montrerait en erreur.");
       box.dataset.state = "error";
     } else if (result.warnings) {
       summary.textContent = `${count}, avec ${result.warnings} avertissement${result.warnings > 1 ? "s" : ""}.`;
