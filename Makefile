@@ -48,7 +48,7 @@ screenshots: install
 
 # Regenerate the committed OpenAPI document after changing a route or app/schemas.py.
 openapi: install
-	$(BIN)/python -m app.http.openapi docs/openapi.json
+	$(BIN)/omnidoc-sandbox openapi docs/openapi.json
 
 # Re-pin every dependency (needs network); commit both lock files. The runtime pins are
 # taken from the dev lock, so the tests run exactly what the image ships.

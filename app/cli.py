@@ -6,6 +6,7 @@ import copy
 import errno
 import socket
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -224,6 +225,23 @@ def check_url(
     typer.echo(_lint_table(report))
     if not report.ok:
         raise typer.Exit(1)
+
+
+@cli.command()
+def openapi(
+    target: Annotated[
+        Path | None, typer.Argument(help="Write it here (stdout when left out).")
+    ] = None,
+) -> None:
+    """Print the OpenAPI document, as served at /openapi.json (`make openapi` commits it)."""
+    from app.http.openapi import render  # the whole app: kept off the light import path
+    from app.main import create_app
+
+    text = render(create_app())
+    if target is None:
+        typer.echo(text, nl=False)
+    else:
+        target.write_text(text, encoding="utf-8")
 
 
 def main() -> None:

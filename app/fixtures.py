@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import re
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -67,6 +68,10 @@ class Practitioner(BaseModel):
     @property
     def display_name(self) -> str:
         return f"Dr {self.first_name} {self.last_name}"
+
+
+# Looks a practitioner up by RPPS: `Fixtures.practitioner`.
+Directory = Callable[[str], Practitioner | None]
 
 
 class Fixtures(BaseModel):

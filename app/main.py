@@ -19,7 +19,6 @@ from app.config import Settings, get_settings
 from app.db import create_db_engine, create_schema, loop_connection
 from app.drafts import autopilot, uploads
 from app.drafts import endpoints as interop
-from app.errors import install_error_handlers
 from app.fixtures import load_fixtures
 from app.groupcommit import GroupCommit
 from app.http import health as system
@@ -27,6 +26,7 @@ from app.http import openapi
 from app.http.accesslog import AccessLogMiddleware
 from app.http.body_timeout import BodyTimeoutMiddleware
 from app.http.keyed_route import KeyedRouteShortcut
+from app.http.problems import install_error_handlers
 from app.http.routing import HeadAsGetMiddleware
 from app.notifications import worker as delivery
 from app.pages import endpoints as pages

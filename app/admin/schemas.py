@@ -8,7 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from app.sandbox.schemas import Delivery, RequestEntry, ResetCounts
+from app.notifications.schemas import Delivery
+from app.sandbox.schemas import AdminResetCounts, RequestEntry
 from app.schemas import DraftView, Timestamp, Url
 
 
@@ -90,12 +91,6 @@ class ChangeCursor(BaseModel):
     """Moves whenever anything the admin listings show changes."""
 
     cursor: str
-
-
-class AdminResetCounts(ResetCounts):
-    inbox: int
-    webhooks: int = Field(description="Webhook endpoints registered at run time.")
-    autopilot: int = Field(description="Automatic answers that were still due.")
 
 
 class AdminReset(BaseModel):

@@ -1,15 +1,14 @@
-"""Scenario practitioners: automatic answers to drafts sent to them (sandbox-defined).
+"""Scenario practitioners' worker: performs the automatic answers booked by
+app/drafts/scenarios.py once they are due (sandbox-defined; README, "Scenario
+practitioners").
 
-A practitioner of the fixtures may carry an `autopilot` (README, "Scenario
-practitioners"). When a draft whose recipient it is enters `in_progress`, `schedule()`
-books the answer as an `autopilot_move` row in that same transaction, and the commit
-wakes this process's worker (one per process, started by the lifespan); it performs the
-answer once due through `drafts.transition()`, so the notification (the outbox wakes
-the delivery worker in turn), report and billing follow as for an answer by hand.
-Performing is one write transaction that deletes the row with a conditional DELETE
+One worker per process, started by the lifespan and woken by the commit that booked an
+answer; it performs each answer through `drafts.transition()`, so the notification (the
+outbox wakes the delivery worker in turn), report and billing follow as for an answer by
+hand. Performing is one write transaction that deletes the row with a conditional DELETE
 whose rowcount decides, then locks and moves the draft: several workers or processes
 perform each answer exactly once, and a draft answered or cancelled by hand meanwhile is
-left alone. This module is the only writer of the table.
+left alone.
 """
 
 from __future__ import annotations
@@ -18,63 +17,20 @@ import asyncio
 import logging
 from collections.abc import Callable
 from contextlib import suppress
-from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import Engine, delete, func
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from app.db import read_session, write_session
+from app.drafts import service as drafts
+from app.drafts.scenarios import BOOKED
 from app.models import AutopilotMove, Draft, DraftStatus, utcnow
-from app.reports.service import Directory
-from app.wakeups import Wakeup
 
 logger = logging.getLogger("omnidoc_sandbox.autopilot")
-T = TypeVar("T")
-
-# Wakes this process's worker after a commit that booked an answer.
-BOOKED = Wakeup("autopilot")
 LEFT_ALONE = "left_alone"  # answered or cancelled by hand before the time
-
-
-def schedule(session: Session, draft: Draft, base_url: str, directory: Directory | None) -> None:
-    """On entering `in_progress`: book the recipient's automatic answer, if it has one."""
-    if directory is None:  # a caller that cannot see the fixtures would silently skip it
-        raise TypeError("entering in_progress needs the practitioner directory (autopilot)")
-    practitioner = directory(draft.recipient_rpps) if draft.recipient_rpps else None
-    plan = practitioner.autopilot if practitioner is not None else None
-    if plan is None:
-        return
-    published_at = draft.published_at or utcnow()
-    session.add(
-        AutopilotMove(
-            draft_id=draft.id,
-            outcome=plan.outcome,
-            report_text=plan.report_text,
-            base_url=base_url,
-            due_at=published_at + timedelta(seconds=plan.after_seconds),
-        )
-    )
-    BOOKED.after_commit(session)
-
-
-def due_at(session: Session, *, draft: Draft) -> datetime | None:
-    """When the draft's automatic answer is due; None when none is pending."""
-    if draft.status != DraftStatus.IN_PROGRESS:
-        return None  # answered by hand: the row only waits for the worker to drop it
-    move = session.get(AutopilotMove, draft.id)
-    return move.due_at if move is not None else None
-
-
-def forget(session: Session, *, draft_ids: Any) -> int:
-    """Drop the booked answers of these drafts (a select of ids), in the caller's transaction."""
-    result = session.execute(
-        delete(AutopilotMove)
-        .where(col(AutopilotMove.draft_id).in_(draft_ids))
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+T = TypeVar("T")
 
 
 def due_draft_ids(engine: Engine, *, limit: int) -> list[str]:
@@ -105,10 +61,6 @@ def perform(engine: Engine, *, draft_id: str) -> str | None:
     for ours and then finds nothing. The row is locked before the draft, as the vendor
     reset does, and answers by hand lock the draft only, so none of them deadlock.
     """
-    from app.drafts import (
-        service as drafts,  # here: app.drafts imports this module for its on-enter hook
-    )
-
     now = utcnow()
     with write_session(engine) as session:
         move = session.get(AutopilotMove, draft_id)  # never changed once written

@@ -11,6 +11,7 @@ from app import callnotes, urls
 from app.drafts import service as drafts
 from app.drafts import uploads
 from app.drafts.validation import validate_draft
+from app.drafts.validation_report import apply_report
 from app.errors import (
     BodyTimeout,
     BodyTooLarge,
@@ -48,7 +49,6 @@ from app.http.openapi import (
     problems,
     success,
 )
-from app.http.validation_report import apply_report
 from app.schemas import AttachedFile, DraftCreated, DraftView, FilesAttached
 
 router = APIRouter(prefix=urls.INTEROP_PREFIX, tags=[OMNIDOC])

@@ -13,12 +13,14 @@ from sqlmodel import Session, col, select
 
 from app import storable, urls
 from app.db import read_session, write_connection, write_session
-from app.drafts import autopilot
+from app.drafts import scenarios
 from app.errors import DraftIncomplete, DraftNotFound, InvalidTransition, ReportNotReady
+from app.fixtures import Directory
 from app.groupcommit import GroupCommit
 from app.models import Draft, DraftStatus, StoredFile, new_id, utcnow
 from app.notifications import outbox
 from app.reports import service as reports
+from app.reports.billing import billing_for
 from app.schemas import Context, DraftFile, DraftView, Patient
 
 S = DraftStatus
@@ -49,8 +51,8 @@ NOTIFIED: frozenset[DraftStatus] = frozenset({S.IN_PROGRESS, S.COMPLETED, S.CANC
 
 # Other side effects of entering a status, in the same unit of work: a scenario
 # recipient's automatic answer is booked on publication (README, "Scenario practitioners").
-ON_ENTER: dict[DraftStatus, Callable[[Session, Draft, str, reports.Directory | None], None]] = {
-    S.IN_PROGRESS: autopilot.schedule,
+ON_ENTER: dict[DraftStatus, Callable[[Session, Draft, str, Directory | None], None]] = {
+    S.IN_PROGRESS: scenarios.schedule,
 }
 
 
@@ -92,7 +94,7 @@ def transition(
     draft: Draft,
     to: DraftStatus,
     base_url: str,
-    directory: reports.Directory | None = None,
+    directory: Directory | None = None,
 ) -> None:
     """Move a draft to `to`, the only writer of `status`; the event joins the same unit of work.
 
@@ -188,7 +190,7 @@ def draft_view(session: Session, *, draft: Draft, base_url: str) -> DraftView:
     return build_view(
         draft,
         files,
-        autopilot_due_at=autopilot.due_at(session, draft=draft),
+        autopilot_due_at=scenarios.due_at(session, draft=draft),
         base_url=base_url,
         file_url=urls.file_url,
     )
@@ -230,7 +232,7 @@ def build_view(
             for f in files
         ],
         report_url=urls.report_url(base_url, draft.id) if completed else None,
-        billing=reports.billing_for(draft) if completed else None,
+        billing=billing_for(draft) if completed else None,
         autopilot_due_at=autopilot_due_at,
     )
 
@@ -285,7 +287,7 @@ def publish_draft(
     draft_id: str,
     owner_key: str | None,
     base_url: str,
-    directory: reports.Directory,
+    directory: Directory,
     author_rpps: str | None = None,
     recipient_rpps: str | None = None,
 ) -> DraftView:
@@ -344,7 +346,7 @@ def visit_owned_draft(engine: Engine, *, draft_id: str, owner_key: str, base_url
 
 
 def read_report(
-    engine: Engine, *, draft_id: str, owner_key: str, directory: reports.Directory
+    engine: Engine, *, draft_id: str, owner_key: str, directory: Directory
 ) -> tuple[Draft, bytes]:
     """The compte rendu PDF of a completed draft; 409 `report_not_ready` before."""
     with read_session(engine) as session:

@@ -9,7 +9,6 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.routing import APIRoute, APIRouter
 from pydantic import BaseModel
-from starlette._utils import get_route_path
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -101,6 +100,18 @@ class KeyedRouteShortcut:
 
 
 _Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+def get_route_path(scope: Scope) -> str:
+    """The path the router matches: `path` without the app's `root_path` (Starlette's rule,
+    written here because its helper lives in a private module)."""
+    path: str = scope["path"]
+    root_path: str = scope.get("root_path", "")
+    if not root_path or not path.startswith(root_path):
+        return path
+    if path == root_path:
+        return ""
+    return path[len(root_path) :] if path[len(root_path)] == "/" else path
 
 
 def _keyed_handlers(

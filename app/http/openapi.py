@@ -8,9 +8,7 @@ docs/openapi.json is this document, kept current by a test (`make openapi`).
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Header
@@ -389,14 +387,3 @@ def install(app: FastAPI) -> None:
 def render(app: FastAPI) -> str:
     """The document as committed in docs/openapi.json: stable key order, UTF-8, a newline."""
     return json.dumps(app.openapi(), indent=2, ensure_ascii=False) + "\n"
-
-
-if __name__ == "__main__":  # `make openapi`: python -m app.openapi docs/openapi.json
-    from app.main import create_app
-
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else None
-    text = render(create_app())
-    if target is None:
-        sys.stdout.write(text)
-    else:
-        target.write_text(text, encoding="utf-8")

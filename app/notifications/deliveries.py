@@ -12,8 +12,8 @@ from app.fixtures import ApiKeyFixture
 from app.longpoll import newest_page
 from app.models import EventStatus, WebhookAttempt, WebhookEvent
 from app.notifications import outbox
+from app.notifications.schemas import Delivery, DeliveryAttempt
 from app.notifications.webhooks import effective_endpoint
-from app.sandbox.schemas import Delivery, DeliveryAttempt
 from app.schemas import StatusChangedEvent
 
 PAGE = 100

@@ -22,8 +22,8 @@ from app import storable, urls
 from app.db import read_session, write_session
 from app.fixtures import ApiKeyFixture
 from app.models import Draft, DraftStatus, WebhookEndpoint, utcnow
-from app.reports import service as reports
-from app.sandbox.schemas import WebhookBody, WebhookConfig
+from app.notifications.schemas import WebhookBody, WebhookConfig
+from app.reports.billing import billing_for
 from app.schemas import Context, StatusChangedData, StatusChangedEvent
 
 
@@ -39,7 +39,7 @@ def status_event(*, draft: Draft, previous: DraftStatus, base_url: str) -> Statu
             previous_status=previous,
             context=Context(storable.loads(draft.context_json)) if draft.context_json else None,
             report_url=urls.report_url(base_url, draft.id) if completed else None,
-            billing=reports.billing_for(draft) if completed else None,
+            billing=billing_for(draft) if completed else None,
         ),
     )
 

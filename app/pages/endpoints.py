@@ -19,7 +19,7 @@ from app.longpoll import Wait, wait_for_items
 from app.models import Draft, DraftStatus
 from app.pages import labels_fr, review, web
 from app.pages import url_method as prefill
-from app.reports import service as reports
+from app.reports.billing import billing_for
 from app.runtime import Runtime
 from app.sandbox.schemas import CompleteBody
 
@@ -118,7 +118,7 @@ async def _draft_page(
         review.autopilot_due, runtime.engine, draft=draft
     )
     if draft.status == DraftStatus.COMPLETED:
-        context["billing"] = reports.billing_for(draft)
+        context["billing"] = billing_for(draft)
     return web.render(request, "draft_view.html", context, runtime=runtime, status=status)
 
 

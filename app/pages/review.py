@@ -17,7 +17,7 @@ from sqlmodel import col, select
 
 from app.config import Settings
 from app.db import read_session, write_session
-from app.drafts import autopilot
+from app.drafts import scenarios
 from app.drafts import service as drafts
 from app.errors import DraftNotFound, FileNotFound, InvalidTransition, ValidationFailed
 from app.fixtures import Practitioner
@@ -145,7 +145,7 @@ def save_fields(
 def autopilot_due(engine: Engine, *, draft: Draft) -> datetime | None:
     """When a scenario recipient answers this draft by itself (fixtures `autopilot`)."""
     with read_session(engine) as session:
-        return autopilot.due_at(session, draft=draft)
+        return scenarios.due_at(session, draft=draft)
 
 
 def files_of(engine: Engine, *, draft_id: str) -> list[StoredFile]:

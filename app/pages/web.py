@@ -11,10 +11,11 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 
+from app import formats
 from app.errors import ApiError, BodyTooLarge, CrossOriginRequest, ValidationFailed
 from app.fixtures import Practitioner
 from app.http.deps import ADMIN_COOKIE, admin_session_value
-from app.pages import formats, labels_fr
+from app.pages import labels_fr
 from app.runtime import Runtime
 
 if TYPE_CHECKING:

@@ -15,9 +15,9 @@ from typing import Any
 from fpdf import FPDF
 from fpdf.fonts import TTFFont
 
+from app import formats
 from app.models import Draft
-from app.pages import formats
-from app.reports.service import INSURANCE_FIELDS
+from app.reports.billing import INSURANCE_FIELDS
 from app.schemas import BillingAct
 
 # DejaVu Sans (Bitstream Vera licence, fonts/LICENSE): Latin, Greek, Cyrillic and most

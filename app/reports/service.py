@@ -1,54 +1,17 @@
-"""The compte rendu and the billing data of a completed téléexpertise (sandbox-defined)."""
+"""The compte rendu of a completed téléexpertise (sandbox-defined): drawn once, stored."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from typing import Literal
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from app.db import read_session, write_session
-from app.fixtures import Practitioner
+from app.fixtures import Directory
 from app.models import Draft, RenderedReport
-from app.schemas import Billing, BillingAct, Insurance
+from app.reports.billing import billing_for
 
-# Looks a practitioner up by RPPS: `Fixtures.practitioner`.
-Directory = Callable[[str], Practitioner | None]
-
-# Téléexpertise acts since April 2022: TE2 for the expert asked (requis), RQD for the
-# practitioner who asks (requérant).
-ACTS: tuple[tuple[Literal["TE2", "RQD"], Literal["requis", "requérant"], str, str], ...] = (
-    ("TE2", "requis", "recipient_rpps", "20.00"),
-    ("RQD", "requérant", "author_rpps", "10.00"),
-)
-INSURANCE_FIELDS = ("nir", "regime", "caisse", "centre", "gestion")
-
-
-def billing_for(draft: Draft) -> Billing:
-    """The billing data, dated the day the téléexpertise was completed (README, "Receive
-    notifications")."""
-    patient = draft.patient or {}
-    when = draft.completed_at or draft.updated_at
-    return Billing(
-        date=when.date().isoformat(),
-        currency="EUR",
-        acts=[
-            BillingAct(code=code, role=role, rpps=getattr(draft, field), amount=amount)
-            for code, role, field, amount in ACTS
-        ],
-        insurance=Insurance(
-            **{name: _text_or_none(patient.get(name)) for name in INSURANCE_FIELDS}
-        ),
-    )
-
-
-def _text_or_none(value: object) -> str | None:
-    return None if value is None else str(value)
-
-
-# --- The compte rendu PDF: drawn once per draft, then read back ---------------------------
 # A completed draft never changes, so its PDF is stored on first request: later GETs are a
 # read, not a 0.1-1 s render. Rendering holds the GIL, which the event loop shares, so a
 # process renders one report at a time: /healthz stays fast while reports are asked for.

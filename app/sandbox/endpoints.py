@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from app import urls
 from app.drafts import service as drafts
 from app.drafts.validation import validate_practitioners
+from app.drafts.validation_report import apply_report
 from app.errors import (
     BodyTooLarge,
     DeliveryNotFound,
@@ -32,21 +33,11 @@ from app.http.deps import (
     RuntimeDep,
 )
 from app.http.openapi import SANDBOX, problems, success
-from app.http.validation_report import apply_report
 from app.longpoll import After, Wait, listing
 from app.notifications import deliveries, webhooks
+from app.notifications.schemas import Delivery, DeliveryList, WebhookBody, WebhookConfig
 from app.sandbox import inbox, resets
-from app.sandbox.schemas import (
-    CompleteBody,
-    Delivery,
-    DeliveryList,
-    InboxList,
-    InboxRecorded,
-    PublishBody,
-    VendorReset,
-    WebhookBody,
-    WebhookConfig,
-)
+from app.sandbox.schemas import CompleteBody, InboxList, InboxRecorded, PublishBody, VendorReset
 from app.schemas import DraftView
 
 router = APIRouter(prefix=urls.SANDBOX_PREFIX, tags=[SANDBOX], route_class=JsonBodyRoute)

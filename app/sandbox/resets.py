@@ -6,13 +6,12 @@ from __future__ import annotations
 from sqlalchemy import Engine, delete
 from sqlmodel import col, select
 
-from app.admin.schemas import AdminResetCounts
 from app.config import Settings
 from app.db import retry_on_conflict, wipe_data, write_session
-from app.drafts import autopilot, uploads
+from app.drafts import scenarios, uploads
 from app.models import Draft, FaultRule, JournalEntry, StoredFile
 from app.notifications import outbox
-from app.sandbox.schemas import ResetCounts
+from app.sandbox.schemas import AdminResetCounts, ResetCounts
 
 
 def reset_vendor(engine: Engine, *, settings: Settings, owner_key: str) -> ResetCounts:
@@ -43,7 +42,7 @@ def _delete_rows(engine: Engine, *, owner_key: str) -> tuple[list[str], ResetCou
             .scalars()
             .all()
         )
-        autopilot.forget(session, draft_ids=drafts_of_key)  # answers booked for them
+        scenarios.forget(session, draft_ids=drafts_of_key)  # answers booked for them
         drafts = session.execute(delete(Draft).where(col(Draft.owner_key) == owner_key))
         journal = session.execute(
             delete(JournalEntry).where(col(JournalEntry.owner_key) == owner_key)

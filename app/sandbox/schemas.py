@@ -12,20 +12,9 @@ from pydantic_core import PydanticCustomError
 
 from app import urls
 from app.errors import FieldIssue
-from app.models import EventStatus
-from app.schemas import Rpps, StatusChangedEvent, Timestamp, Uuid
+from app.schemas import Rpps, Timestamp, Uuid
 
 FAULT_PATH_PATTERN = r"^/api/interop/v1/[A-Za-z0-9._~%/*{}-]*$"
-# http(s), a host (a name, an IPv4 address or [::1]), a port up to 65535, then printable
-# ASCII: what the delivery worker can send to, and no more.
-WEBHOOK_URL_PATTERN = (
-    r"^https?://(?:[A-Za-z0-9._~!$&'()*+,;=%-]+@)?(?:\[::1\]|[A-Za-z0-9._~%-]+)"
-    r"(?::(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?"
-    r"(?:[/?#][!-~]*)?$"
-)
-# Standard Webhooks: whsec_ and non-empty, well-padded base64.
-_B64 = "[A-Za-z0-9+/]"
-WEBHOOK_SECRET_PATTERN = rf"^whsec_(?:{_B64}{{4}})*(?:{_B64}{{4}}|{_B64}{{3}}=|{_B64}{{2}}==)$"
 REPORT_TEXT_MAX_CHARS = 20_000
 
 
@@ -42,53 +31,6 @@ def _json_integer(value: object) -> object:
 FaultStatus = Annotated[int, Field(ge=400, le=599, strict=True), BeforeValidator(_json_integer)]
 DelayMs = Annotated[int, Field(ge=0, le=30_000, strict=True), BeforeValidator(_json_integer)]
 Times = Annotated[int, Field(ge=1, le=10_000, strict=True), BeforeValidator(_json_integer)]
-
-
-# --- Notifications ---------------------------------------------------------------------
-
-
-class DeliveryAttempt(BaseModel):
-    at: Timestamp
-    status_code: int | None
-    duration_ms: float
-    error: str | None
-    response_body: str | None = Field(description="The first 1 KiB of the answer.")
-
-
-class Delivery(BaseModel):
-    """One notification and every attempt to deliver it (same `webhook_id` on each)."""
-
-    id: Uuid
-    webhook_id: str
-    draft_id: Uuid
-    status: EventStatus
-    url: str | None
-    payload: StatusChangedEvent
-    created_at: Timestamp
-    next_attempt_at: Timestamp | None
-    attempts: list[DeliveryAttempt]
-
-
-class DeliveryList(BaseModel):
-    items: list[Delivery]
-
-
-class WebhookBody(BaseModel):
-    """Where the key's notifications go; a secret is generated when none is given."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    url: str = Field(
-        max_length=2000, pattern=WEBHOOK_URL_PATTERN, examples=["http://127.0.0.1:9000/hook"]
-    )
-    secret: str | None = Field(default=None, max_length=200, pattern=WEBHOOK_SECRET_PATTERN)
-
-
-class WebhookConfig(BaseModel):
-    """The key's webhook endpoint and secret; nulls when none is configured."""
-
-    url: str | None
-    secret: str | None
 
 
 # --- Test helpers ---------------------------------------------------------------------
@@ -128,6 +70,14 @@ class ResetCounts(BaseModel):
     deliveries: int
     journal: int
     faults: int
+
+
+class AdminResetCounts(ResetCounts):
+    """What the full reset deleted: every key's rows, the inboxes and run-time state."""
+
+    inbox: int
+    webhooks: int = Field(description="Webhook endpoints registered at run time.")
+    autopilot: int = Field(description="Automatic answers that were still due.")
 
 
 class VendorReset(BaseModel):

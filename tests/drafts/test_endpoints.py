@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.config import Settings
+from app.drafts.validation_report import warnings_header
 from app.errors import FieldIssue
-from app.http.validation_report import warnings_header
 from app.main import create_app
 from tests.helpers import AUTHOR, KEY_B, assert_problem, auth, create_draft, wait_ready
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from app.config import Settings
 from app.drafts import endpoints as interop
 from app.http.deps import CurrentKey
-from app.http.keyed_route import KeyedRoute, KeyedRouteShortcut
+from app.http.keyed_route import KeyedRoute, KeyedRouteShortcut, get_route_path
 from app.main import create_app
 from tests.helpers import AUTHOR, assert_problem, auth, wait_ready
 
@@ -104,3 +104,17 @@ def test_shortcut_takes_the_keyed_routes_only(client: TestClient) -> None:
         ("POST", URL): interop.create_draft,
         ("POST", URL + "/"): interop.create_draft,
     }
+
+
+@pytest.mark.parametrize(
+    ("path", "root_path", "expected"),
+    [
+        ("/api/interop/v1/drafts", "", "/api/interop/v1/drafts"),
+        ("/sandbox/api/interop/v1/drafts", "/sandbox", "/api/interop/v1/drafts"),
+        ("/sandbox", "/sandbox", ""),
+        ("/sandboxed/x", "/sandbox", "/sandboxed/x"),  # a prefix of a segment is not a root
+        ("/other/x", "/sandbox", "/other/x"),
+    ],
+)
+def test_get_route_path_as_the_router_matches(path: str, root_path: str, expected: str) -> None:
+    assert get_route_path({"type": "http", "path": path, "root_path": root_path}) == expected

@@ -23,8 +23,8 @@ from app.errors import DeliveryNotFound, ValidationFailed
 from app.fixtures import ApiKeyFixture, Fixtures
 from app.models import Draft, DraftStatus, WebhookAttempt, WebhookEndpoint, WebhookEvent
 from app.notifications import deliveries, outbox, webhooks
+from app.notifications.schemas import WebhookBody
 from app.notifications.worker import NO_ENDPOINT, DeliveryWorker
-from app.sandbox.schemas import WebhookBody
 from tests.helpers import AUTHOR, RECIPIENT, cancel_as_woken
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"

@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 from fastapi.testclient import TestClient
 
-from app.pages import formats
+from app import formats
 from tests.helpers import AUTHOR, KEY_B, RECIPIENT, assert_problem, auth, create_draft
 from tests.page_client import OTHER_SITE, form_of, post_page, sign_in
 

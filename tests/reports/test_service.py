@@ -1,4 +1,4 @@
-"""The compte rendu PDF and the billing data."""
+"""The compte rendu PDF: drawn once, stored, read back."""
 
 from __future__ import annotations
 
@@ -109,21 +109,3 @@ def test_render_report_marks_characters_without_a_glyph() -> None:
     draft = _completed(report_text="Kanji 漢字, hangul 한")  # DejaVu Sans has no CJK
     text = _text(reports.render_report(draft, directory=DIRECTORY))
     assert "Kanji \ufffd\ufffd, hangul \ufffd" in text
-
-
-def test_billing_for_a_completed_draft() -> None:
-    assert reports.billing_for(_completed()).model_dump() == {
-        "date": "2026-03-14",
-        "currency": "EUR",
-        "acts": [
-            {"code": "TE2", "role": "requis", "rpps": RECIPIENT, "amount": "20.00"},
-            {"code": "RQD", "role": "requérant", "rpps": AUTHOR, "amount": "10.00"},
-        ],
-        "insurance": {
-            "nir": "280022A00400136",
-            "regime": "01",
-            "caisse": "751",
-            "centre": "1234",
-            "gestion": "10",
-        },
-    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from app.pages import formats
+from app import formats
 
 
 def test_summer_time_is_utc_plus_two() -> None:
