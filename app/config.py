@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -19,6 +20,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./data")
     database_url: str | None = None
     base_url: str | None = None
+    # Host names (comma-separated; a port given is ignored) accepted in `Host` besides the
+    # loopback names, the address a connection came to and base_url's host (app.http.hosts).
+    allowed_hosts: str | None = None
     fixtures: Path = PACKAGED_FIXTURES
     admin_token: str | None = None
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
@@ -53,6 +57,17 @@ class Settings(BaseSettings):
         """Seconds to wait before each retry; `1,1,1` means four attempts in all."""
         parts = (p.strip() for p in self.webhook_retry_schedule.split(","))
         return [float(p) for p in parts if p]
+
+    @property
+    def allowed_host_names(self) -> frozenset[str]:
+        """OMNIDOC_ALLOWED_HOSTS and base_url's host, as host names (lower case, no port)."""
+        from app.http.hosts import host_name  # config stays importable on its own
+
+        names = {host_name(part.strip()) for part in (self.allowed_hosts or "").split(",")}
+        if self.base_url:
+            names.add(host_name(urlsplit(self.base_url).netloc.rpartition("@")[2]))
+        names.discard("")
+        return frozenset(names)
 
     @property
     def effective_database_url(self) -> str:

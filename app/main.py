@@ -21,6 +21,8 @@ from app.errors import install_error_handlers
 from app.faults import FaultMiddleware
 from app.fixtures import load_fixtures
 from app.groupcommit import GroupCommit
+from app.http.hosts import HostAllowlistMiddleware
+from app.http.security_headers import SecurityHeadersMiddleware
 from app.journal import JournalMiddleware
 from app.keyed_route import KeyedRouteShortcut
 from app.routes import (
@@ -127,13 +129,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings_override = settings
     install_error_handlers(app)
     # Innermost first: the hot routes' shortcut past the router, HEAD as GET, then
-    # faults, journal (which sees them all), access log.
+    # faults, journal (which sees them all), the Host check, access log, body timeout, and
+    # the security headers.
     app.add_middleware(KeyedRouteShortcut, routers=[interop.router])
     app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(FaultMiddleware)
     app.add_middleware(JournalMiddleware)
+    app.add_middleware(HostAllowlistMiddleware)  # a foreign Host: 400 before any route
     app.add_middleware(AccessLogMiddleware)
-    app.add_middleware(BodyTimeoutMiddleware)  # outermost: every reader of the body is timed
+    app.add_middleware(BodyTimeoutMiddleware)  # every reader of the body is timed
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: on every answer, errors too
     app.include_router(system.router)
     app.include_router(interop.router)
     app.include_router(interop.pull_router)
