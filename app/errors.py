@@ -286,7 +286,7 @@ class AdminTooManyFailures(ApiError):
         "OMNIDOC_ADMIN_TOKEN, then retry after that delay."
     )
 
-    def __init__(self, retry_after: int) -> None:
+    def __init__(self, retry_after: int = 60) -> None:
         super().__init__(
             f"Too many wrong admin tokens from this client: retry in {retry_after} s.",
             headers={"Retry-After": str(retry_after)},
