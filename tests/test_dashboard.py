@@ -202,7 +202,7 @@ def _session_value(client: TestClient) -> str:
     client.cookies.clear()
     response = post_page(client, "/_sandbox/admin/sign-in", {"token": TOKEN})
     assert response.status_code == 303, response.text
-    value = client.cookies.get(ADMIN_COOKIE)
+    value: str | None = client.cookies.get(ADMIN_COOKIE)
     assert value
     return value
 
@@ -210,7 +210,7 @@ def _session_value(client: TestClient) -> str:
 def _opens_admin(client: TestClient, value: str) -> bool:
     client.cookies.clear()
     client.cookies.set(ADMIN_COOKIE, value)
-    status = client.get("/_sandbox/admin/drafts").status_code
+    status: int = client.get("/_sandbox/admin/drafts").status_code
     assert status in (200, 401)
     return status == 200
 
