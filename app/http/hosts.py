@@ -22,6 +22,7 @@ from app.errors import HostNotAllowed, problem_issues, problem_response
 
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 _SHOWN_MAX = 100  # of the refused Host, quoted in the problem's detail
+_SEEN_MAX = 256
 
 
 def host_name(host: str) -> str:
@@ -40,6 +41,9 @@ class HostAllowlistMiddleware:
         self.app = app
         self._settings: object = None
         self._allowed: frozenset[str] = LOOPBACK_NAMES
+        # (Host header, server address) -> allowed: the few answers a server sees, so a
+        # call costs a dict lookup, not a parse. Bounded: the Host is the client's choice.
+        self._seen: dict[tuple[bytes, object], bool] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         runtime = getattr(getattr(scope.get("app"), "state", None), "runtime", None)
@@ -49,16 +53,24 @@ class HostAllowlistMiddleware:
         if runtime.settings is not self._settings:  # once per app start, not per call
             self._allowed = LOOPBACK_NAMES | runtime.settings.allowed_host_names
             self._settings = runtime.settings
+            self._seen.clear()
         raw = next((value for key, value in scope["headers"] if key == b"host"), None)
-        if raw is None or "*" in self._allowed:
+        if raw is None:
+            await self.app(scope, receive, send)
+            return
+        server = scope.get("server")
+        key = (raw, server[0] if server else None)
+        allowed = self._seen.get(key)
+        if allowed is None:
+            allowed = self._allows(raw.decode("latin-1"), key[1])
+            if len(self._seen) >= _SEEN_MAX:
+                self._seen.clear()
+            self._seen[key] = allowed
+        if allowed:
             await self.app(scope, receive, send)
             return
         header = raw.decode("latin-1")
         name = host_name(header)
-        server = scope.get("server")
-        if name in self._allowed or (server and name == str(server[0]).lower()):
-            await self.app(scope, receive, send)
-            return
         shown = header if len(header) <= _SHOWN_MAX else header[:_SHOWN_MAX] + "…"
         error = HostNotAllowed(
             f"Host '{shown}' is not allowed here: add it to OMNIDOC_ALLOWED_HOSTS "
@@ -67,3 +79,11 @@ class HostAllowlistMiddleware:
         )
         callnotes.of(scope).errors = problem_issues(error)
         await problem_response(error)(scope, receive, send)
+
+    def _allows(self, header: str, server_host: object) -> bool:
+        if "*" in self._allowed:
+            return True
+        name = host_name(header)
+        return name in self._allowed or (
+            server_host is not None and name == str(server_host).lower()
+        )

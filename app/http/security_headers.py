@@ -33,10 +33,12 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = message.get("headers") or []
-                present = {name.lower() for name, _ in headers if name.lower() in _NAMES}
-                if len(present) < len(HEADERS):
-                    missing = [h for h in HEADERS if h[0] not in present]
-                    message["headers"] = [*headers, *missing]
+                # Starlette writes names in lower case; a route's own header wins.
+                present = [name for name, _ in headers if name in _NAMES]
+                if not present:  # the usual case: the API's answers
+                    message["headers"] = [*headers, *HEADERS]
+                elif len(present) < len(HEADERS):
+                    message["headers"] = [*headers, *(h for h in HEADERS if h[0] not in present)]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.config import Settings
-from app.http.hosts import host_name
+from app.http.hosts import HostAllowlistMiddleware, host_name
 from app.main import create_app
 from tests.helpers import AUTHOR, assert_problem, auth, create_draft, wait_ready
 from tests.page_client import SAME_ORIGIN
@@ -158,3 +158,16 @@ def test_the_refusal_has_the_security_headers_and_a_page(client: TestClient) -> 
 )
 def test_host_name(header: str, name: str) -> None:
     assert host_name(header) == name
+
+
+def test_many_hosts_keep_the_same_answers(client: TestClient) -> None:
+    """The middleware remembers its answers per Host, in a bounded table."""
+    for n in range(300):
+        response = client.get("/healthz", headers={"Host": f"h{n}.attacker.example"})
+        assert response.status_code == 400
+        if n % 50 == 0:
+            assert client.get("/healthz", headers={"Host": "localhost"}).status_code == 200
+    middleware = client.app.middleware_stack  # type: ignore[attr-defined]
+    while not isinstance(middleware, HostAllowlistMiddleware):
+        middleware = middleware.app
+    assert 0 < len(middleware._seen) <= 256
