@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import errno
+import ipaddress
 import socket
 import sys
 from pathlib import Path
@@ -41,17 +42,63 @@ def _safe_database_url(settings: Settings) -> str:
     return make_url(settings.effective_database_url).render_as_string(hide_password=True)
 
 
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host  # an IPv6 address in a URL
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        return False
+
+
+# Shorter admin tokens are guessed sooner (the admin scope also slows repeated failures:
+# app.admin_throttle).
+MIN_TOKEN_LENGTH = 16
+
+
+def _start_warnings(settings: Settings, host: str) -> list[str]:
+    """What an exposed or weakly protected sandbox says before serving (SPEC §7)."""
+    warnings = []
+    if not _is_loopback(host) and not settings.admin_token:
+        warnings.append(
+            f"--host {host} is reachable beyond this machine and OMNIDOC_ADMIN_TOKEN is "
+            "unset: anyone who reaches it can read every draft and webhook secret and wipe "
+            "the sandbox. Set OMNIDOC_ADMIN_TOKEN (16+ random characters), or bind "
+            "127.0.0.1 (in a container, publish the port on 127.0.0.1 only, as the "
+            "compose file does)."
+        )
+    if settings.admin_token and len(settings.admin_token) < MIN_TOKEN_LENGTH:
+        warnings.append(
+            f"OMNIDOC_ADMIN_TOKEN is {len(settings.admin_token)} characters long: use at "
+            f"least {MIN_TOKEN_LENGTH} random characters (python3 -c 'import secrets; "
+            "print(secrets.token_urlsafe(24))')."
+        )
+    return warnings
+
+
 def _banner(settings: Settings, fixtures: Fixtures, host: str, port: int) -> str:
-    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
-    base = settings.base_url or f"http://{shown_host}:{port}"
+    wildcard = host in ("0.0.0.0", "::")  # noqa: S104
+    local = "127.0.0.1" if wildcard else _url_host(host)
+    base = settings.base_url or f"http://{local}:{port}"
+    where = " (every interface: this machine's addresses and 127.0.0.1)" if wildcard else ""
+    admin = (
+        "protected by OMNIDOC_ADMIN_TOKEN"
+        if settings.admin_token
+        else "open (OMNIDOC_ADMIN_TOKEN unset)"
+    )
     lines = [
-        f"omnidoc-sandbox listening on http://{host}:{port}",
+        f"omnidoc-sandbox listening on http://{_url_host(host)}:{port}{where}",
         f"  data dir : {settings.data_dir.resolve()}",
         f"  database : {_safe_database_url(settings)}",
         f"  fixtures : {settings.fixtures}",
         "  API keys : " + ", ".join(f"{k.key} ({k.name})" for k in fixtures.api_keys),
         f"  directory: {len(fixtures.practitioners)} practitioners",
         f"  strict   : {settings.strict}",
+        f"  admin    : {admin}",
         f"  docs     : {base}/docs",
     ]
     lines += [
@@ -123,6 +170,8 @@ def serve(
         typer.secho(f"error: {problem}", fg=typer.colors.RED, err=True)
         raise typer.Exit(1)
     typer.echo(_banner(settings, fixtures, host, port))
+    for warning in _start_warnings(settings, host):
+        typer.secho(f"WARNING: {warning}", fg=typer.colors.YELLOW, err=True)
     if workers > 1:  # this process only supervises: the workers load the app
         resume_collector()
     uvicorn.run(

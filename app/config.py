@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./data")
     database_url: str | None = None
     base_url: str | None = None
+    # Host names (comma-separated; a port given is ignored) accepted in `Host` besides the
+    # loopback names, the address a connection came to and base_url's host (app.http.hosts).
+    allowed_hosts: str | None = None
     fixtures: Path = PACKAGED_FIXTURES
     admin_token: str | None = None
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)

@@ -72,6 +72,21 @@ class InvalidMultipart(ApiError):
     )
 
 
+class HostNotAllowed(ApiError):
+    code = "host_not_allowed"
+    status = 400
+    title = "Host not allowed"
+    explanation = (
+        "The `Host` header names a host this sandbox does not answer for. It accepts the "
+        "loopback names (localhost, 127.0.0.1, [::1]), the address the connection came "
+        "to, OMNIDOC_BASE_URL's host and the names in OMNIDOC_ALLOWED_HOSTS "
+        "(comma-separated; ports are not compared). Calling it by another name, such as "
+        "a compose service name, needs that name in OMNIDOC_ALLOWED_HOSTS. A page of "
+        "another site reaching the sandbox through its own DNS name (DNS rebinding) is "
+        "refused this way."
+    )
+
+
 class Unauthorized(ApiError):
     code = "unauthorized"
     status = 401
@@ -253,6 +268,23 @@ class InjectedFault(ApiError):
         headers = {"Retry-After": "1"} if status in (429, 503) else {}
         super().__init__(f"Injected by a fault rule of your key: status {status}.", headers=headers)
         self.status = status
+
+
+class AdminTooManyFailures(ApiError):
+    code = "admin_too_many_failures"
+    status = 429
+    title = "Too many wrong admin tokens"
+    explanation = (
+        "This client sent too many wrong admin tokens in a short time; admin calls with a "
+        "token from it are refused until `Retry-After` seconds have passed. Check "
+        "OMNIDOC_ADMIN_TOKEN, then retry after that delay."
+    )
+
+    def __init__(self, retry_after: int = 60) -> None:
+        super().__init__(
+            f"Too many wrong admin tokens from this client: retry in {retry_after} s.",
+            headers={"Retry-After": str(retry_after)},
+        )
 
 
 class NotReady(ApiError):

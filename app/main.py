@@ -25,9 +25,11 @@ from app.http import health as system
 from app.http import openapi
 from app.http.accesslog import AccessLogMiddleware
 from app.http.body_timeout import BodyTimeoutMiddleware
+from app.http.hosts import HostAllowlistMiddleware
 from app.http.keyed_route import KeyedRouteShortcut
 from app.http.problems import install_error_handlers
 from app.http.routing import HeadAsGetMiddleware
+from app.http.security_headers import SecurityHeadersMiddleware
 from app.notifications import worker as delivery
 from app.pages import endpoints as pages
 from app.pages import files_endpoints as page_files
@@ -129,13 +131,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings_override = settings
     install_error_handlers(app)
     # Innermost first: the hot routes' shortcut past the router, HEAD as GET, then
-    # faults, journal (which sees them all), access log.
+    # faults, journal (which sees them all), the Host check, access log, body timeout, and
+    # the security headers.
     app.add_middleware(KeyedRouteShortcut, routers=[interop.router])
     app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(FaultMiddleware)
     app.add_middleware(JournalMiddleware)
+    app.add_middleware(HostAllowlistMiddleware)  # a foreign Host: 400 before any route
     app.add_middleware(AccessLogMiddleware)
-    app.add_middleware(BodyTimeoutMiddleware)  # outermost: every reader of the body is timed
+    app.add_middleware(BodyTimeoutMiddleware)  # every reader of the body is timed
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: on every answer, errors too
     app.include_router(system.router)
     app.include_router(interop.router)
     app.include_router(interop.pull_router)

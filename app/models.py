@@ -253,3 +253,18 @@ class FaultRule(SQLModel, table=True):
     times: int = 1
     remaining: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AdminSession(SQLModel, table=True):
+    """A dashboard sign-in (SPEC §7): the cookie holds a random value; the row, keyed by
+    HMAC(OMNIDOC_ADMIN_TOKEN, value), says it is still open. In the database, so every
+    worker and replica sees a sign-out; the key is not the value, so a copy of the
+    database opens no dashboard, and a new token ends every session. Kept by the admin
+    reset (db.wipe_data), which would otherwise sign out the admin who clicked it."""
+
+    __tablename__ = "admin_session"
+    __table_args__ = {"info": {"kept_by_reset": True}}
+
+    id: str = Field(primary_key=True, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
+from app.admin_throttle import FailureThrottle
 from app.config import Settings
 from app.fixtures import Fixtures
 from app.groupcommit import GroupCommit
@@ -23,6 +24,8 @@ class Runtime:
     writer: GroupCommit | None = None
     loop_db: sqlite3.Connection | None = None  # app.db.loop_connection
     ready: bool = False
+    # Wrong admin tokens per client (app.admin_throttle): in-process, per app.
+    admin_failures: FailureThrottle = field(default_factory=FailureThrottle)
 
 
 def of_app(app: object) -> Runtime | None:

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.e2e.server import SandboxServer
 
 REQUEST = (
-    b"POST /api/interop/v1/drafts HTTP/1.1\r\nHost: bench\r\n"
+    b"POST /api/interop/v1/drafts HTTP/1.1\r\nHost: 127.0.0.1\r\n"
     b"Authorization: Bearer sandbox-key-a\r\nContent-Type: application/json\r\n"
     b"Content-Length: 100\r\n\r\n{"
 )

@@ -8,6 +8,7 @@ import yaml
 
 from app.config import Settings
 from app.fixtures import load_fixtures
+from app.http.hosts import allowed_host_names
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,3 +38,17 @@ def test_compose_fixtures_match_the_default_fixtures() -> None:
 def test_compose_selects_the_compose_fixtures() -> None:
     selected = str(_compose_environment()["OMNIDOC_FIXTURES"])
     assert selected.endswith(":-/opt/omnidoc-sandbox/fixtures/compose.yaml}")
+
+
+def test_compose_allows_its_service_name() -> None:
+    """Another service of the compose file calls the sandbox as http://sandbox:8000: its
+    Host must pass the allowlist (issue 19, item 2), with the user's names after it."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    assert "sandbox" in compose["services"]
+    value = str(_compose_environment()["OMNIDOC_ALLOWED_HOSTS"])
+    assert value == "sandbox,${OMNIDOC_ALLOWED_HOSTS:-}"
+    as_interpolated = value.replace("${OMNIDOC_ALLOWED_HOSTS:-}", "")  # nothing given
+    assert allowed_host_names(Settings(allowed_hosts=as_interpolated)) == {"sandbox"}
+    given = value.replace("${OMNIDOC_ALLOWED_HOSTS:-}", "my-alias, sandbox.lan:8000")
+    names = allowed_host_names(Settings(allowed_hosts=given))
+    assert names == {"sandbox", "my-alias", "sandbox.lan"}

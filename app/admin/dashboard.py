@@ -1,8 +1,9 @@
 """The dashboard `GET /` and its sign-in when OMNIDOC_ADMIN_TOKEN is set (SPEC §6).
 
 The page is a shell: its script reads the admin API (`/_sandbox/admin/…`) and follows
-it live. With a token, a form asks for it once; the browser then keeps a value derived
-from it in an HttpOnly, SameSite=Strict cookie, never the token itself and never in a URL.
+it live. With a token, a form asks for it once; the browser then keeps a random session
+id (app.admin_sessions, at most 12 h) in an HttpOnly, SameSite=Strict cookie, never the
+token nor anything derived from it, never in a URL. "Se déconnecter" ends it server-side.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ import hmac
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
-from app.errors import ApiError
-from app.http.deps import BaseUrlDep, RuntimeDep, is_admin
+from app.errors import AdminTooManyFailures, ApiError
+from app.http import admin_sessions as sessions
+from app.http.deps import ADMIN_COOKIE, BaseUrlDep, RuntimeDep, client_address, is_admin
 from app.pages import labels_fr, review, web
 from app.pages import url_method as prefill
 
@@ -30,7 +33,7 @@ def _sign_in_page(request: Request, runtime: RuntimeDep, *, failed: bool) -> Res
 @router.get("/")
 def dashboard(request: Request, runtime: RuntimeDep, base_url: BaseUrlDep) -> Response:
     """The dashboard, or the token form when a token is set and this browser has none."""
-    if not is_admin(request, runtime.settings):
+    if not is_admin(request, runtime):
         return _sign_in_page(request, runtime, failed=False)
     form = review.FormView(
         fields={name: review.FieldView() for name in prefill.PARAMETERS},
@@ -57,20 +60,31 @@ async def admin_sign_in(request: Request, runtime: RuntimeDep) -> Response:
         return web.page_for_error(request, exc, runtime=runtime)
     if not token:
         return RedirectResponse("/", status_code=303)  # nothing to sign in to
+    client = client_address(request)
+    wait = runtime.admin_failures.retry_after(client)
+    if wait is not None:
+        return web.page_for_error(request, AdminTooManyFailures(wait), runtime=runtime)
     if not hmac.compare_digest(posted.get("token", "").encode(), token.encode()):
+        runtime.admin_failures.failed(client)
         return _sign_in_page(request, runtime, failed=True)
+    assert runtime.engine is not None
+    value = await run_in_threadpool(sessions.start, runtime.engine, token=token)
     response = RedirectResponse("/", status_code=303)
-    web.set_admin_session(response, request, token)
+    web.set_admin_session(response, request, value)
     return response
 
 
 @router.post("/_sandbox/admin/sign-out")
 async def admin_sign_out(request: Request, runtime: RuntimeDep) -> Response:
-    """Forget the dashboard's session cookie."""
+    """End the dashboard's session on the server, and forget its cookie."""
     try:
         web.check_same_origin(request, runtime)
     except ApiError as exc:
         return web.page_for_error(request, exc, runtime=runtime)
+    token, value = runtime.settings.admin_token, request.cookies.get(ADMIN_COOKIE, "")
+    if token and value:
+        assert runtime.engine is not None
+        await run_in_threadpool(sessions.end, runtime.engine, token=token, value=value)
     response = RedirectResponse("/", status_code=303)
     web.clear_admin_session(response)
     return response

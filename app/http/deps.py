@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from functools import lru_cache
 from typing import Annotated, Any
@@ -16,8 +15,9 @@ from starlette.types import Scope
 
 from app import runtime
 from app.config import Settings
-from app.errors import AdminUnauthorized, NotReady, Unauthorized
+from app.errors import AdminTooManyFailures, AdminUnauthorized, NotReady, Unauthorized
 from app.fixtures import ApiKeyFixture, Fixtures
+from app.http import admin_sessions as sessions
 from app.runtime import Runtime
 
 
@@ -57,7 +57,8 @@ _admin_bearer = HTTPBearer(
     "the dashboard); the admin scope is open while it is unset. Never a vendor key.",
 )
 # The dashboard's session cookie (README, "Dashboard and admin scope"): HttpOnly,
-# SameSite=Strict, set by the dashboard's sign-in form.
+# SameSite=Strict, set by the dashboard's sign-in form to a random session id
+# (app.admin_sessions).
 ADMIN_COOKIE = "omnidoc_sandbox_admin"
 
 
@@ -131,23 +132,34 @@ def _origin(scheme: str, server: tuple[Any, ...] | None, host: bytes | None, roo
 BaseUrlDep = Annotated[str, Depends(base_url)]
 
 
-def admin_session_value(token: str) -> str:
-    """What the dashboard's cookie holds: derived from the token, never the token itself."""
-    return hmac.new(token.encode(), b"omnidoc-sandbox dashboard", hashlib.sha256).hexdigest()
+def client_address(request: Request) -> str:
+    """The caller's address as uvicorn saw it (X-Forwarded-For only from trusted proxies)."""
+    return request.client.host if request.client else ""
 
 
-def is_admin(request: Request, settings: Settings) -> bool:
-    """Open without a token; else the token as a bearer, or the dashboard's cookie."""
-    token = settings.admin_token
+def is_admin(request: Request, state: Runtime) -> bool:
+    """Open without a token; else the token as a bearer, or an open dashboard session.
+
+    Runs in the thread pool (a session is a database read). A client that sent too many
+    wrong tokens gets 429 on its next bearer, right or wrong (app.admin_throttle).
+    """
+    token = state.settings.admin_token
     if not token:
         return True
     scheme, presented = get_authorization_scheme_param(request.headers.get("authorization"))
-    bearer_ok = scheme.lower() == "bearer" and hmac.compare_digest(
-        presented.encode(), token.encode()
-    )
+    if scheme.lower() == "bearer" and presented:
+        client = client_address(request)
+        wait = state.admin_failures.retry_after(client)
+        if wait is not None:
+            raise AdminTooManyFailures(wait)
+        if hmac.compare_digest(presented.encode(), token.encode()):
+            return True
+        state.admin_failures.failed(client)
     cookie = request.cookies.get(ADMIN_COOKIE, "")
-    cookie_ok = hmac.compare_digest(cookie.encode(), admin_session_value(token).encode())
-    return bearer_ok or cookie_ok
+    if not cookie:
+        return False
+    assert state.engine is not None
+    return sessions.is_open(state.engine, token=token, value=cookie)
 
 
 def admin_access(
@@ -157,7 +169,7 @@ def admin_access(
 ) -> None:
     """Admin scope: open when OMNIDOC_ADMIN_TOKEN is unset, else that token as a bearer or
     the dashboard's cookie (README, "Dashboard and admin scope")."""
-    if not is_admin(request, state.settings):
+    if not is_admin(request, state):
         raise AdminUnauthorized(
             "Admin scope: send `Authorization: Bearer <OMNIDOC_ADMIN_TOKEN>` (a vendor key "
             "never opens it), or sign in on the dashboard."

@@ -103,7 +103,6 @@ async def _draft_page(
     if me is None:
         return web.render(request, "draft_signin.html", context, runtime=runtime, status=status)
     context["files"] = await run_in_threadpool(review.files_of, runtime.engine, draft_id=draft.id)
-    context["inline_types"] = review.INLINE_TYPES
     context["author"] = review.participant(draft.author_rpps, directory)
     context["recipient"] = review.participant(draft.recipient_rpps, directory)
     if draft.status == DraftStatus.DRAFT:

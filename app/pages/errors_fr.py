@@ -9,6 +9,14 @@ from __future__ import annotations
 
 # One per code of app.errors.CATALOG (a test walks the catalogue and fails on a gap).
 PROBLEMS: dict[str, str] = {
+    "host_not_allowed": (
+        "En-tête Host refusé : ce nom ne désigne pas ce sandbox. Ajoutez-le à "
+        "OMNIDOC_ALLOWED_HOSTS (par exemple le nom du service Docker Compose)."
+    ),
+    "admin_too_many_failures": (
+        "Trop de jetons d'administration erronés depuis ce poste : réessayez après le délai "
+        "indiqué par Retry-After."
+    ),
     "internal_error": "Erreur interne du sandbox : signalez-la avec l'identifiant de la requête.",
     "invalid_json": "Le corps de la requête n'est pas un JSON valide (guillemets, virgules).",
     "invalid_multipart": (

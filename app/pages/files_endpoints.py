@@ -1,4 +1,4 @@
-"""What the redirect_url page links to: the attached files and the compte rendu PDF."""
+"""What the redirect_url page links to: the attached files (downloads) and the compte rendu PDF."""
 
 from __future__ import annotations
 
@@ -22,13 +22,22 @@ _FILE_HEADERS = {
     "Cache-Control": "private, no-store",
     "Referrer-Policy": "same-origin",
 }
+_FILE_CSP = "sandbox; default-src 'none'; frame-ancestors 'none'"
+_IMAGE_CSP = "default-src 'none'; img-src 'self'; sandbox; frame-ancestors 'none'"
 
 
 @router.get("/interop/drafts/{draft_id}/files/{file_id}")
 async def page_file(
     request: Request, draft_id: str, file_id: str, runtime: RuntimeDep, download: bool = False
 ) -> Response:
-    """An attached file: shown in the browser when it is an image or a PDF, else downloaded."""
+    """An attached file, always as a download (`Content-Disposition: attachment`).
+
+    Never shown inline on the sandbox's origin (SPEC §7): a vendor's PDF may carry
+    JavaScript (/OpenAction, app.alert) that the browser's PDF viewer runs, and no CSP
+    stops it. An image keeps its type, so the page's <img> thumbnail still shows it (an
+    <img> ignores the disposition); opened by itself, it is downloaded too. `download`
+    is still accepted (older links), and changes nothing.
+    """
     assert runtime.engine is not None
     if web.signed_in(request, runtime) is None:
         return RedirectResponse(f"/interop/drafts/{quote(draft_id, safe='')}", status_code=303)
@@ -42,16 +51,16 @@ async def page_file(
         )
     except ApiError as exc:
         return web.page_for_error(request, exc, runtime=runtime)
-    shown_as = None if download else review.inline_type(row)
-    headers = dict(_FILE_HEADERS)
-    if shown_as is None:
-        headers["Content-Disposition"] = web.content_disposition("attachment", row.filename)
-        headers["Content-Security-Policy"] = "sandbox"
-        return FileResponse(path, media_type="application/octet-stream", headers=headers)
-    headers["Content-Disposition"] = web.content_disposition("inline", row.filename)
-    if shown_as.startswith("image/"):
-        headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
-    return FileResponse(path, media_type=shown_as, headers=headers)
+    sniffed = review.inline_type(row)
+    headers = {
+        **_FILE_HEADERS,
+        "Content-Disposition": web.content_disposition("attachment", row.filename),
+    }
+    if sniffed is not None and sniffed.startswith("image/"):
+        headers["Content-Security-Policy"] = _IMAGE_CSP
+        return FileResponse(path, media_type=sniffed, headers=headers)
+    headers["Content-Security-Policy"] = _FILE_CSP
+    return FileResponse(path, media_type="application/octet-stream", headers=headers)
 
 
 @router.get("/interop/drafts/{draft_id}/report")

@@ -25,8 +25,9 @@ from app.models import Draft, DraftStatus, StoredFile, utcnow
 from app.pages import labels_fr
 from app.pages import url_method as prefill
 
-# Served inline only when the bytes are one of these (the sniffed type, never the
-# declared one: a file declared image/png may be HTML). Anything else is a download.
+# Served with their own type only when the bytes are one of these (the sniffed type, never
+# the declared one: a file declared image/png may be HTML); every file is a download
+# (routes/page_files.py), an image's type only lets the page's <img> thumbnail show it.
 INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "image/gif"})
 
 
@@ -179,7 +180,7 @@ def page_file(
 
 
 def inline_type(row: StoredFile) -> str | None:
-    """The type to show a file as in the browser, or None: download it instead."""
+    """The file's sniffed type when a browser may render it, else None (octet-stream)."""
     return row.sniffed_type if row.sniffed_type in INLINE_TYPES else None
 
 

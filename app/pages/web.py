@@ -14,7 +14,8 @@ from starlette.staticfiles import StaticFiles
 from app import formats
 from app.errors import ApiError, BodyTooLarge, CrossOriginRequest, ValidationFailed
 from app.fixtures import Practitioner
-from app.http.deps import ADMIN_COOKIE, admin_session_value
+from app.http.admin_sessions import LIFETIME
+from app.http.deps import ADMIN_COOKIE
 from app.pages import labels_fr
 from app.runtime import Runtime
 
@@ -125,6 +126,11 @@ _PAGE_ERRORS: dict[str, tuple[str, str]] = {
     "file_not_found": ("Fichier introuvable", "Ce fichier n'est pas joint à cette demande."),
     "body_too_large": ("Formulaire trop volumineux", "Le formulaire envoyé est trop volumineux."),
     "validation_failed": ("Formulaire invalide", "Le formulaire envoyé n'a pas pu être lu."),
+    "admin_too_many_failures": (
+        "Trop de tentatives",
+        "Trop de jetons incorrects ont été envoyés depuis ce poste. Attendez une minute, "
+        "puis réessayez avec le jeton OMNIDOC_ADMIN_TOKEN.",
+    ),
 }
 
 
@@ -138,7 +144,10 @@ def page_for_error(
         exc.code, ("Action impossible", "La demande n'a pas pu être traitée.")
     )
     context = {"title": title, "message": message, "back": back}
-    return render(request, "error.html", context, runtime=runtime, status=exc.status)
+    response = render(request, "error.html", context, runtime=runtime, status=exc.status)
+    if "Retry-After" in exc.headers:  # a 429: when to try again
+        response.headers["Retry-After"] = exc.headers["Retry-After"]
+    return response
 
 
 def set_sign_in(response: Response, request: Request, rpps: str) -> None:
@@ -156,11 +165,12 @@ def clear_sign_in(response: Response) -> None:
     response.delete_cookie(SIGN_IN_COOKIE, path="/", httponly=True, samesite="strict")
 
 
-def set_admin_session(response: Response, request: Request, token: str) -> None:
-    """The dashboard's session: a value derived from the token (deps.admin_session_value)."""
+def set_admin_session(response: Response, request: Request, value: str) -> None:
+    """The dashboard's session: a random id of app.admin_sessions, for at most 12 h."""
     response.set_cookie(
         ADMIN_COOKIE,
-        admin_session_value(token),
+        value,
+        max_age=int(LIFETIME.total_seconds()),
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
+from sqlmodel import Session
 from typer.testing import CliRunner
 
 from app.cli import cli
@@ -14,6 +18,7 @@ from app.config import Settings, get_settings
 from app.fixtures import FixtureError
 from app.http.deps import ADMIN_COOKIE
 from app.main import create_app
+from app.models import AdminSession, utcnow
 from tests.helpers import KEY_A, assert_problem, auth, create_draft, wait_ready
 from tests.page_client import OTHER_SITE, SAME_ORIGIN, post_page
 
@@ -145,7 +150,8 @@ def test_admin_sign_in_keeps_an_httponly_strict_cookie(guarded: TestClient) -> N
     assert "HttpOnly" in cookie
     assert "SameSite=strict" in cookie
     assert "Path=/" in cookie
-    assert TOKEN not in cookie  # a value derived from the token, not the token
+    assert TOKEN not in cookie  # a random session id, not the token
+    assert "Max-Age=43200" in cookie  # 12 h at most (SPEC §7)
     assert 'id="drafts"' in guarded.get("/").text
 
 
@@ -189,6 +195,69 @@ def test_admin_sign_out(guarded: TestClient) -> None:
     assert response.status_code == 303
     assert f'{ADMIN_COOKIE}=""' in response.headers["set-cookie"]
     assert 'action="/_sandbox/admin/sign-in"' in guarded.get("/").text
+
+
+def _session_value(client: TestClient) -> str:
+    """Sign in afresh; the session cookie's value."""
+    client.cookies.clear()
+    response = post_page(client, "/_sandbox/admin/sign-in", {"token": TOKEN})
+    assert response.status_code == 303, response.text
+    value: str | None = client.cookies.get(ADMIN_COOKIE)
+    assert value
+    return value
+
+
+def _opens_admin(client: TestClient, value: str) -> bool:
+    client.cookies.clear()
+    client.cookies.set(ADMIN_COOKIE, value)
+    status: int = client.get("/_sandbox/admin/drafts").status_code
+    assert status in (200, 401)
+    return status == 200
+
+
+def test_each_sign_in_sets_a_fresh_random_session(guarded: TestClient) -> None:
+    values = {_session_value(guarded) for _ in range(3)}
+    assert len(values) == 3  # never the same value twice, never derivable from the token
+    for value in values:
+        assert len(value) >= 43  # 32 random bytes
+        assert TOKEN not in value
+        assert value != hmac.new(TOKEN.encode(), b"omnidoc-sandbox dashboard", "sha256").hexdigest()
+        assert _opens_admin(guarded, value)  # each one its own open session
+
+
+def test_sign_out_ends_the_session_on_the_server(guarded: TestClient) -> None:
+    kept, other = _session_value(guarded), _session_value(guarded)
+    guarded.cookies.set(ADMIN_COOKIE, kept)
+    assert post_page(guarded, "/_sandbox/admin/sign-out").status_code == 303
+    assert not _opens_admin(guarded, kept)  # a copy of the old cookie opens nothing
+    assert 'action="/_sandbox/admin/sign-in"' in guarded.get("/").text
+    assert _opens_admin(guarded, other)  # another browser's session is its own
+
+
+def test_an_expired_session_is_refused(guarded: TestClient) -> None:
+    value = _session_value(guarded)
+    engine = guarded.app.state.runtime.engine  # type: ignore[attr-defined]
+    with Session(engine) as session:
+        session.execute(update(AdminSession).values(expires_at=utcnow() - timedelta(seconds=1)))
+        session.commit()
+    assert not _opens_admin(guarded, value)
+
+
+def test_sessions_are_kept_in_the_database(tmp_path: Path, database_url: str | None) -> None:
+    """Across a restart (and so across workers) a session holds; a new token ends it."""
+    settings = Settings(data_dir=tmp_path / "d", database_url=database_url, admin_token=TOKEN)
+    with TestClient(create_app(settings)) as first:
+        wait_ready(first)
+        value = _session_value(first)
+        assert first.post("/_sandbox/admin/reset", headers=SAME_ORIGIN).status_code == 200
+        assert _opens_admin(first, value)  # the admin reset does not sign its admin out
+    with TestClient(create_app(settings)) as again:
+        wait_ready(again)
+        assert _opens_admin(again, value)
+    changed = settings.model_copy(update={"admin_token": TOKEN + "-new"})
+    with TestClient(create_app(changed)) as other_token:
+        wait_ready(other_token)
+        assert not _opens_admin(other_token, value)
 
 
 def test_openapi_admin_scope_has_its_own_scheme(client: TestClient) -> None:

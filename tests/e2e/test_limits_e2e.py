@@ -42,7 +42,7 @@ def test_create_draft_with_a_stalled_body_gets_408_and_closed(make_server: MakeS
     server = make_server(STALL)
     with _connect(server) as sock:
         sock.sendall(
-            b"POST /api/interop/v1/drafts HTTP/1.1\r\nHost: sandbox\r\n"
+            b"POST /api/interop/v1/drafts HTTP/1.1\r\nHost: 127.0.0.1\r\n"
             b"Authorization: Bearer " + KEY_A.encode() + b"\r\n"
             b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
         )
@@ -74,7 +74,7 @@ def test_attach_files_with_a_stalled_body_gets_408_and_keeps_nothing(
     )
     with _connect(server) as sock:
         sock.sendall(
-            f"POST {path} HTTP/1.1\r\nHost: sandbox\r\nAuthorization: Bearer {KEY_A}\r\n"
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {KEY_A}\r\n"
             "Content-Type: multipart/form-data; boundary=b\r\n"
             f"Content-Length: {len(part) + 1000}\r\n\r\n".encode()
             + part
@@ -95,7 +95,7 @@ def test_slow_but_steady_body_is_not_cut(make_server: MakeServer) -> None:
     body = b'{"text": "' + b"x" * 40 + b'"}'
     with _connect(server) as sock:
         sock.sendall(
-            b"POST /api/interop/v1/drafts HTTP/1.1\r\nHost: sandbox\r\nConnection: close\r\n"
+            b"POST /api/interop/v1/drafts HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
             b"Authorization: Bearer " + KEY_A.encode() + b"\r\n"
             b"Content-Type: application/json\r\nContent-Length: "
             + str(len(body)).encode()
@@ -115,7 +115,7 @@ def test_connections_beyond_the_limit_get_503(make_server: MakeServer) -> None:
         for _ in range(4):  # idle connections hold their slots
             stack.enter_context(_connect(server))
         with _connect(server) as sock:
-            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: sandbox\r\n\r\n")
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             assert _read_until_closed(sock).startswith(b"HTTP/1.1 503 ")
     deadline = time.monotonic() + 10
     while httpx.get(f"{server.base_url}/healthz").status_code != 200:  # slots given back

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.server import SandboxServer, console_script
+from tests.e2e.server import MakeServer, SandboxServer, console_script
 
 pytestmark = pytest.mark.e2e
 
@@ -205,3 +205,39 @@ def test_make_run_passes_host_and_port() -> None:
         timeout=60,
     )
     assert "omnidoc-sandbox serve --host 0.0.0.0 --port 18300" in result.stdout
+
+
+EXPOSED = "is reachable beyond this machine and OMNIDOC_ADMIN_TOKEN is unset"
+
+
+def test_serve_beyond_loopback_without_a_token_warns(make_server: MakeServer) -> None:
+    """SPEC §7: a warning naming OMNIDOC_ADMIN_TOKEN before serving; the banner says the
+    address really bound and that the admin scope is open (issue 19, item 7)."""
+    server = make_server({"OMNIDOC_ADMIN_TOKEN": ""}, "--host", "0.0.0.0")
+    log = server.log()
+    warning = f"WARNING: --host 0.0.0.0 {EXPOSED}"
+    assert warning in log
+    assert log.index(warning) < log.index("Uvicorn running on")  # said before serving
+    assert f"listening on http://0.0.0.0:{server.port} (every interface" in log
+    assert "admin    : open (OMNIDOC_ADMIN_TOKEN unset)" in log
+    # The Host allowlist on the real server: a name that resolves here is not enough.
+    forged = httpx.get(f"{server.base_url}/healthz", headers={"Host": "rebind.example:80"})
+    assert forged.status_code == 400
+    assert forged.json()["code"] == "host_not_allowed"
+    assert httpx.get(f"{server.base_url}/healthz").status_code == 200
+
+
+def test_serve_on_loopback_with_a_short_token(make_server: MakeServer) -> None:
+    server = make_server({"OMNIDOC_ADMIN_TOKEN": "short-token"})
+    log = server.log()
+    assert "admin    : protected by OMNIDOC_ADMIN_TOKEN" in log
+    assert "WARNING: OMNIDOC_ADMIN_TOKEN is 11 characters long: use at least 16" in log
+    assert "short-token" not in log  # the token itself is never printed
+    assert EXPOSED not in log
+
+
+def test_serve_on_loopback_without_a_token_does_not_warn(sandbox: SandboxServer) -> None:
+    log = sandbox.log()
+    assert f"listening on http://127.0.0.1:{sandbox.port}\n" in log
+    assert "admin    : open (OMNIDOC_ADMIN_TOKEN unset)" in log
+    assert "WARNING" not in log

@@ -1,4 +1,4 @@
-"""What the redirect_url page links to: attached files (shown or downloaded) and the report."""
+"""What the redirect_url page links to: attached files (always downloads) and the report."""
 
 from __future__ import annotations
 
@@ -36,15 +36,40 @@ def test_draft_page_lists_the_files(client: TestClient) -> None:
     assert f'<img class="file__thumb" src="/interop/drafts/{draft_id}/files/{png_id}"' in text
 
 
-def test_page_file_shows_an_image_inline(client: TestClient) -> None:
+# A vendor's PDF that runs JavaScript when a viewer opens it (issue 19, item 6).
+SCRIPTED_PDF = (
+    b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R "
+    b"/OpenAction << /S /JavaScript /JS (app.alert\\(1\\)) >> >> endobj\n"
+    b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+)
+
+
+def test_page_file_image_is_a_download_its_thumbnail_still_shows(client: TestClient) -> None:
     draft_id, (file_id,) = with_files(client, ("scan.png", PNG, "image/png"))
     response = client.get(f"/interop/drafts/{draft_id}/files/{file_id}")
     assert response.status_code == 200
     assert response.content == PNG
-    assert response.headers["content-type"] == "image/png"
-    assert response.headers["content-disposition"].startswith("inline;")
+    assert response.headers["content-type"] == "image/png"  # what the <img> needs
+    assert response.headers["content-disposition"].startswith('attachment; filename="scan.png"')
     assert "sandbox" in response.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_page_file_pdf_is_never_shown_inline(client: TestClient) -> None:
+    draft_id, (file_id,) = with_files(client, ("lettre.pdf", SCRIPTED_PDF, "application/pdf"))
+    page = client.get(f"/interop/drafts/{draft_id}").text
+    assert ">Voir<" not in page  # only "Télécharger"
+    for query in ("", "?download=true"):
+        response = client.get(f"/interop/drafts/{draft_id}/files/{file_id}{query}")
+        assert response.status_code == 200
+        assert response.content == SCRIPTED_PDF
+        assert response.headers["content-disposition"].startswith(
+            'attachment; filename="lettre.pdf"'
+        )
+        assert response.headers["content-type"] == "application/octet-stream"
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-frame-options"] == "DENY"
 
 
 def test_page_file_download(client: TestClient) -> None:
@@ -60,7 +85,7 @@ def test_page_file_html_declared_as_an_image_is_only_downloaded(client: TestClie
     response = client.get(f"/interop/drafts/{draft_id}/files/{file_id}")
     assert response.headers["content-type"] == "application/octet-stream"
     assert response.headers["content-disposition"].startswith("attachment;")
-    assert response.headers["content-security-policy"] == "sandbox"
+    assert response.headers["content-security-policy"].startswith("sandbox;")
 
 
 def test_page_file_needs_a_sign_in(client: TestClient) -> None:
