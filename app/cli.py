@@ -104,6 +104,7 @@ def _log_config(log_level: str, workers: int) -> dict[str, Any]:
     # python-multipart's parse warnings may quote bytes of an upload: keep them out.
     config["loggers"]["python_multipart"] = {"level": "ERROR"}
     config["loggers"]["fpdf"] = {"level": "ERROR"}  # its warnings may quote report text
+    config["loggers"]["fontTools"] = {"level": "ERROR"}  # its INFO lists the report's glyphs
     return config
 
 
