@@ -108,6 +108,13 @@ def _log_config(log_level: str, workers: int) -> dict[str, Any]:
     return config
 
 
+# Seconds an idle kept-alive connection stays open (uvicorn's default, said here: SPEC §7).
+KEEP_ALIVE_SECONDS = 5
+# At SIGTERM the held long-polls answer at once; what still runs after this is cancelled,
+# so the process exits within 2 s (SPEC §6).
+GRACEFUL_SHUTDOWN_SECONDS = 1
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
@@ -134,6 +141,11 @@ def serve(
         log_config=_log_config(log_level, workers),
         access_log=False,  # app.main logs method, path, status and timing, never query strings
         limit_concurrency=settings.max_connections,  # beyond it: 503, connections cannot pile up
+        # httptools with a head timeout, a per-address share of the slots, and the held
+        # long-polls answered at SIGTERM (SPEC §6, §7): an import string, for the workers.
+        http="app.http.connections:GuardedHttpProtocol",
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,  # an idle kept-alive connection is closed
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         proxy_headers=True,
         ws="none",  # no WebSocket route: skip importing a WebSocket library at start
     )
