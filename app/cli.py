@@ -6,6 +6,7 @@ import copy
 import errno
 import socket
 import sys
+import textwrap
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -235,6 +236,7 @@ def check_url(
         url, is_known_practitioner=fixtures.is_known_practitioner, strict=strict
     )
     typer.echo(_lint_table(report))
+    typer.echo("\n" + textwrap.fill(prefill.HISTORY_NOTE, width=88, subsequent_indent="  "))
     if not report.ok:
         raise typer.Exit(1)
 

@@ -78,7 +78,7 @@ _watched_guard = threading.Lock()
 
 
 def _after_execute(connection: Connection, statement: str) -> None:
-    words = statement.split(None, 1)
+    words = statement[:16].split(None, 1)  # the first keyword only: no copy of the rest
     if words and words[0].upper() not in _NOT_WRITES:
         connection.info[_WROTE] = True
         WRITES.wake(connection.engine)  # seen before its commit too: autocommit connections
