@@ -163,6 +163,12 @@ CLIENT_KEYS = ("notes_Dupont2dba", "Plixouille", "Dupont_Jeanne")
             f"values.{HIDDEN_FIELD}",
         ),
         ("POST", "/_sandbox/faults", {"Dupont_Jeanne": 1, "status": 503}, HIDDEN_FIELD),
+        (
+            "POST",
+            "/_sandbox/drafts/00000000-0000-4000-8000-000000000000/publish",
+            {"author_rpps": AUTHOR, "notes_Dupont2dba": 1},
+            HIDDEN_FIELD,
+        ),
         ("PUT", "/_sandbox/webhook", {"url": "http://127.0.0.1:9/", "Plixouille": 1}, HIDDEN_FIELD),
     ],
 )
