@@ -7,6 +7,7 @@ import errno
 import ipaddress
 import socket
 import sys
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -152,7 +153,15 @@ def _log_config(log_level: str, workers: int) -> dict[str, Any]:
     # python-multipart's parse warnings may quote bytes of an upload: keep them out.
     config["loggers"]["python_multipart"] = {"level": "ERROR"}
     config["loggers"]["fpdf"] = {"level": "ERROR"}  # its warnings may quote report text
+    config["loggers"]["fontTools"] = {"level": "ERROR"}  # its INFO lists the report's glyphs
     return config
+
+
+# Seconds an idle kept-alive connection stays open (uvicorn's default, said here: SPEC §7).
+KEEP_ALIVE_SECONDS = 5
+# At SIGTERM the held long-polls answer at once; what still runs after this is cancelled,
+# so the process exits within 2 s (SPEC §6).
+GRACEFUL_SHUTDOWN_SECONDS = 1
 
 
 @cli.command()
@@ -183,6 +192,11 @@ def serve(
         log_config=_log_config(log_level, workers),
         access_log=False,  # app.main logs method, path, status and timing, never query strings
         limit_concurrency=settings.max_connections,  # beyond it: 503, connections cannot pile up
+        # httptools with a head timeout, a per-address share of the slots, and the held
+        # long-polls answered at SIGTERM (SPEC §6, §7): an import string, for the workers.
+        http="app.http.connections:GuardedHttpProtocol",
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,  # an idle kept-alive connection is closed
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         proxy_headers=True,
         ws="none",  # no WebSocket route: skip importing a WebSocket library at start
     )
@@ -272,6 +286,7 @@ def check_url(
         url, is_known_practitioner=fixtures.is_known_practitioner, strict=strict
     )
     typer.echo(_lint_table(report))
+    typer.echo("\n" + textwrap.fill(prefill.HISTORY_NOTE, width=88, subsequent_indent="  "))
     if not report.ok:
         raise typer.Exit(1)
 

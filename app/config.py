@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     journal_size: int = Field(default=1000, gt=0)
     # Seconds a request body may stall (no byte arriving) before a 408; closes slowloris.
     body_timeout: float = Field(default=30.0, gt=0)
+    # Seconds a connection may take to send a complete request head before `serve` closes
+    # it (SPEC §7: 10); app.http.connections. Tests shorten it.
+    head_timeout: float = Field(default=10.0, gt=0)
     # Open connections `serve` accepts; uvicorn answers 503 beyond (limit_concurrency).
     max_connections: int = Field(default=500, gt=0)
     # The inbox takes requests without a key: what it keeps, all names together, is bounded.

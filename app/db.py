@@ -83,6 +83,11 @@ def create_schema(engine: Engine) -> None:
             lock = text("SELECT pg_advisory_xact_lock(:key)")
             connection.execute(lock, {"key": _SCHEMA_LOCK_KEY})
         SQLModel.metadata.create_all(connection)
+        # create_all adds no index to a table that exists: a database made by an older
+        # version gets the indexes added since (IF NOT EXISTS, so cheap on every start).
+        for table in SQLModel.metadata.sorted_tables:
+            for index in table.indexes:
+                index.create(connection, checkfirst=True)
 
 
 @contextmanager

@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Dialect, Engine, Table, insert, text
 
-from app import db
+from app import db, wakeups
 
 logger = logging.getLogger("omnidoc_sandbox")
 
@@ -126,6 +126,7 @@ class GroupCommit:
             except BaseException:
                 self._inline.execute("ROLLBACK")
                 raise
+            wakeups.WRITES.wake(self._engine)  # past SQLAlchemy: its events did not see it
             return True
         finally:
             lock.release()

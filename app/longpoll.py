@@ -22,6 +22,50 @@ T = TypeVar("T")
 MAX_WAIT_SECONDS = 30.0
 POLL_INTERVAL = 0.1
 
+
+class _Shutdown:
+    """Set once the server shuts down: every held wait answers at once (SPEC §6)."""
+
+    def __init__(self) -> None:
+        self.started = False
+        self.sleepers: set[asyncio.Future[None]] = set()
+
+    def end_all(self) -> None:
+        self.started = True
+        for sleeper in list(self.sleepers):
+            if not sleeper.done():
+                sleeper.set_result(None)
+
+    async def pause(self, seconds: float) -> None:
+        """Sleep `seconds`, or less if the server starts shutting down meanwhile."""
+        if self.started:
+            return
+        sleeper = asyncio.get_running_loop().create_future()
+        self.sleepers.add(sleeper)
+        try:
+            await asyncio.wait([sleeper], timeout=seconds)
+        finally:
+            self.sleepers.discard(sleeper)
+
+
+_shutdown = _Shutdown()
+
+
+def end_all_waits() -> None:
+    """Answer every held `?wait=` request now, as if its time were up, and every later one
+    at once: called when the server starts shutting down (app.http.connections)."""
+    _shutdown.end_all()
+
+
+def shutting_down() -> bool:
+    return _shutdown.started
+
+
+async def pause(seconds: float) -> None:
+    """A long-poll's sleep between two looks, cut short when the server shuts down."""
+    await _shutdown.pause(seconds)
+
+
 # The two query parameters every waited-on listing takes.
 Wait = Annotated[
     float,
@@ -54,11 +98,11 @@ async def wait_for_items(
     while True:
         items = await asyncio.to_thread(fetch)
         remaining = deadline - time.monotonic()
-        if items or remaining <= 0:
+        if items or remaining <= 0 or shutting_down():
             return items
         if is_disconnected is not None and await is_disconnected():
             return items  # nobody is listening any more
-        await asyncio.sleep(min(interval, remaining))
+        await pause(min(interval, remaining))
 
 
 async def listing(request: Request, fetch: Callable[[], Sequence[T]], *, wait: float) -> list[T]:

@@ -19,6 +19,7 @@ from app.config import Settings, get_settings
 from app.db import create_db_engine, create_schema, loop_connection
 from app.drafts import autopilot, uploads
 from app.drafts import endpoints as interop
+from app.drafts.validation import PATIENT_FIELDS, TOP_LEVEL_FIELDS
 from app.fixtures import load_fixtures
 from app.groupcommit import GroupCommit
 from app.http import health as system
@@ -35,6 +36,7 @@ from app.pages import endpoints as pages
 from app.pages import files_endpoints as page_files
 from app.pages import url_method_endpoints as url_method
 from app.pages import web
+from app.pages.url_method import PARAMETERS as URL_METHOD_PARAMETERS
 from app.runtime import Runtime
 from app.sandbox import endpoints as sandbox
 from app.sandbox import journal_endpoints as journal
@@ -138,7 +140,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(FaultMiddleware)
     app.add_middleware(JournalMiddleware)
     app.add_middleware(HostAllowlistMiddleware)  # a foreign Host: 400 before any route
-    app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(
+        AccessLogMiddleware,
+        field_names={*PATIENT_FIELDS, *TOP_LEVEL_FIELDS, *URL_METHOD_PARAMETERS},
+    )
     app.add_middleware(BodyTimeoutMiddleware)  # every reader of the body is timed
     app.add_middleware(SecurityHeadersMiddleware)  # outermost: on every answer, errors too
     app.include_router(system.router)

@@ -11,7 +11,7 @@ import threading
 import weakref
 from collections.abc import Callable
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 from sqlmodel import Session
 
 
@@ -55,3 +55,49 @@ class Wakeup:
                 callback()
 
         event.listen(session, "after_commit", wake, once=True)
+
+    def wake(self, engine: Engine) -> None:
+        """Call the subscribers now (a commit that did not go through a Session)."""
+        with self._guard:
+            callbacks = list(self._callbacks.get(engine, []))
+        for callback in callbacks:
+            callback()
+
+
+# Any write committed on an engine by this process, whichever way it went: SQLAlchemy
+# (Session or Core, caught by watch_writes) or the group commit's driver path (which says
+# so itself). The dashboard's change cursor is recomputed only after one (app.admin).
+WRITES = Wakeup("writes")
+_WROTE = "wakeups_wrote"
+# Statements that change no row (the rest count as writes: a spare look costs little).
+_NOT_WRITES = frozenset(
+    {"SELECT", "PRAGMA", "BEGIN", "ROLLBACK", "SAVEPOINT", "RELEASE", "EXPLAIN", "SHOW", "SET"}
+)
+_watched: weakref.WeakSet[Engine] = weakref.WeakSet()
+_watched_guard = threading.Lock()
+
+
+def _after_execute(connection: Connection, statement: str) -> None:
+    words = statement[:16].split(None, 1)  # the first keyword only: no copy of the rest
+    if words and words[0].upper() not in _NOT_WRITES:
+        connection.info[_WROTE] = True
+        WRITES.wake(connection.engine)  # seen before its commit too: autocommit connections
+
+
+def _after_commit(connection: Connection) -> None:
+    if connection.info.pop(_WROTE, False):
+        WRITES.wake(connection.engine)
+
+
+def watch_writes(engine: Engine) -> None:
+    """Wake WRITES' subscribers after each write committed through `engine` (idempotent)."""
+    with _watched_guard:
+        if engine in _watched:
+            return
+        _watched.add(engine)
+    event.listen(
+        engine,
+        "after_cursor_execute",
+        lambda conn, _cursor, statement, *_: _after_execute(conn, statement),
+    )
+    event.listen(engine, "commit", _after_commit)

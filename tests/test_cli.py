@@ -86,7 +86,9 @@ def test_check_url_partial_example_exits_1_naming_patient_nir() -> None:
 def test_check_url_full_example_shows_each_parameter() -> None:
     result = runner.invoke(cli, ["check-url", FULL_EXAMPLE])
     assert result.exit_code == 1
-    rows = [line.split()[0] for line in result.output.splitlines()[1:-1]]
+    lines = result.output.splitlines()
+    verdict = next(i for i, line in enumerate(lines) if line.startswith("FAILED: "))
+    rows = [line.split()[0] for line in lines[1:verdict]]
     assert rows == [p.name for p in prefill.parse_fragment(fragment(FULL_EXAMPLE))]
     assert "patient_phone        066666666" in result.output
     assert "APPARTEMENT 1 BATIMENT GRAVIER⏎" in result.output
@@ -169,3 +171,13 @@ def test_reset_without_a_terminal_does_not_ask(cli_settings: Settings) -> None:
     with read_session(engine) as session:
         assert session.exec(select(Draft)).all() == []
     engine.dispose()
+
+
+def test_check_url_says_what_leaves_the_history_and_what_does_not() -> None:
+    url = "http://127.0.0.1:8000/interop/drafts/new#patient_first_name=Pierre"
+    result = runner.invoke(cli, ["check-url", url])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "removes the link's data from the address bar and from the tab's session history" in said
+    assert "does NOT remove it from the browser's own history database" in said
+    assert "private window" in said and "prefer the API" in said

@@ -8,6 +8,7 @@ another site must not be able to wipe the sandbox or replay notifications.
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -43,7 +44,7 @@ from app.http.deps import (
     admin_access,
 )
 from app.http.openapi import SANDBOX, binary, problems
-from app.longpoll import After, Wait, listing, wait_for_items
+from app.longpoll import After, Wait, listing, pause, shutting_down
 from app.pages import web
 from app.sandbox import resets
 
@@ -54,7 +55,8 @@ router = APIRouter(
 )
 
 OwnerKey = Annotated[str | None, Query(max_length=200, description="Only this API key's items.")]
-# The dashboard's wait between two looks at the database while it long-polls `changes`.
+# The dashboard's wait between two looks at the shared change cursor while it long-polls
+# `changes`: from memory; the database is asked once per change (admin.ChangeWatch).
 CHANGES_POLL_INTERVAL = 0.25
 # In OpenAPI: the admin token, or nothing (the scope is open while the token is unset).
 OPEN_OR_TOKEN: dict[str, Any] = {"security": [{}]}
@@ -206,14 +208,16 @@ async def wait_admin_changes(
     """A cursor that moves whenever anything the admin listings show changes; `?since=` and
     `?wait=` hold the request until it moves (drafts change in place: no `?after=` sees it)."""
 
-    def moved() -> list[str]:
-        cursor = admin.change_cursor(engine)
-        return [cursor] if cursor != since else []
-
-    found = await wait_for_items(
-        moved, wait=wait, is_disconnected=request.is_disconnected, interval=CHANGES_POLL_INTERVAL
-    )
-    return ChangeCursor(cursor=found[0] if found else since or "")
+    watch = admin.change_watch(engine)  # one cursor per change, shared by every waiter
+    cursor = await watch.current()
+    deadline = time.monotonic() + wait
+    while cursor == since and not shutting_down():
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or await request.is_disconnected():
+            break
+        await pause(min(CHANGES_POLL_INTERVAL, remaining))
+        cursor = await watch.current()
+    return ChangeCursor(cursor=cursor)
 
 
 @router.post(

@@ -3,6 +3,11 @@
 A call that had errors or warnings (app.callnotes) says so on the same line, with each
 field's code and a safe hint: what a vendor watching `make run` or `docker logs` needs
 to see a typo, never a value sent (messages may quote values, so they stay out).
+
+A field is named only with the API's own names (SPEC §7): a JSON key the client chose is
+client data too (a dict keyed by patients' names or ids), so from the first part that is
+not a name of the API's schema on, the field is shown as `[unknown]`; its hint (the known
+field it resembles) still says what the client probably meant.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -25,33 +30,80 @@ logger = logging.getLogger("omnidoc_sandbox.access")
 # Issues named on one line; the journal (GET /_sandbox/requests) has them all.
 MAX_LISTED = 10
 _CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")
-# A field as the sandbox names them (patient.nir, items.0.id). An unknown field's name is
-# whatever the client sent as a key, so one that could be a value is hidden: anything
-# else than identifiers and small indexes, or 4 digits in a row (a NIR, an RPPS, a date).
-_PART = r"(?:[A-Za-z_][A-Za-z0-9_]{0,63}|[0-9]{1,3})"
-_FIELD = re.compile(rf"{_PART}(?:\.{_PART})*")
-_DIGITS = re.compile(r"[0-9]{4}")
-HIDDEN_FIELD = "[field]"
+# A list index in a field (items.0.id): small numbers only, never 4 digits of a NIR or date.
+_INDEX = re.compile(r"[0-9]{1,3}")
+# What stands for the parts of a field that are not the API's own names.
+HIDDEN_FIELD = "[unknown]"
+_KNOWN_ATTRIBUTE = "omnidoc_schema_names"
 # What a path may decode to that a console line cannot show as is: control characters
 # (%0A would forge a second line, %00 puts a NUL on the terminal) and lone surrogates.
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
-def _field(name: str) -> str:
-    if len(name) <= 120 and _FIELD.fullmatch(name) and not _DIGITS.search(name):
-        return name
-    return HIDDEN_FIELD
+def schema_names(document: Mapping[str, Any]) -> frozenset[str]:
+    """Every name an OpenAPI document gives: its schemas' properties and its parameters."""
+    names: set[str] = set()
+    stack: list[Any] = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            properties = node.get("properties")
+            if isinstance(properties, dict):
+                names.update(str(name) for name in properties)
+            parameters = node.get("parameters")
+            if isinstance(parameters, list):
+                names.update(
+                    str(p["name"]) for p in parameters if isinstance(p, dict) and "name" in p
+                )
+            stack.extend(node.values())
+    return frozenset(names)
 
 
-def _issue(issue: FieldIssue, hints: Mapping[str, str]) -> str:
+def api_names(app: Any, field_names: Collection[str] = ()) -> frozenset[str]:
+    """The names a console line may show for this app, computed once: its OpenAPI
+    document's and `field_names` (the app gives the validation rules' and the URL
+    method's parameters, SPEC §4)."""
+    state = getattr(app, "state", None)
+    known = getattr(state, _KNOWN_ATTRIBUTE, None)
+    if isinstance(known, frozenset):
+        return known
+    openapi = getattr(app, "openapi", None)
+    try:
+        document = openapi() if callable(openapi) else {}
+    except Exception:  # a console line must never fail a call: fewer names, then
+        document = {}
+    known = schema_names(document) | frozenset(field_names)
+    if state is not None:
+        setattr(state, _KNOWN_ATTRIBUTE, known)
+    return known
+
+
+def shown_field(name: str, known: Collection[str]) -> str:
+    """The field with its parts the API's own names (or small indexes) as they are, and
+    from the first other part on `[unknown]`: `patient.[unknown]`, never the client's key."""
+    shown: list[str] = []
+    for part in name.split("."):
+        if part not in known and not _INDEX.fullmatch(part):
+            shown.append(HIDDEN_FIELD)
+            break
+        shown.append(part)
+    return ".".join(shown)
+
+
+def _issue(issue: FieldIssue, hints: Mapping[str, str], known: Collection[str]) -> str:
     code = issue.code if _CODE.fullmatch(issue.code) else "?"
-    text = f"{_field(issue.field)} {code}" if issue.field else code
+    text = f"{shown_field(issue.field, known)} {code}" if issue.field else code
     hint = hints.get(issue.field)
     return f"{text} ({hint})" if hint else text
 
 
-def summary(notes: callnotes.CallNotes, status: int) -> str:
-    """`errors: f code (hint), …; warnings: …`, at most MAX_LISTED issues; "" if none."""
+def summary(notes: callnotes.CallNotes, status: int, known: Collection[str] = ()) -> str:
+    """`errors: f code (hint), …; warnings: …`, at most MAX_LISTED issues; "" if none.
+
+    `known`: the names a field may be shown with (api_names); any other part is hidden.
+    """
     groups: list[tuple[str, Sequence[FieldIssue]]] = [("warnings", notes.warnings)]
     if status >= 400:  # a success's errors were handled (the journal does the same)
         groups.insert(0, ("errors", notes.errors))
@@ -59,7 +111,7 @@ def summary(notes: callnotes.CallNotes, status: int) -> str:
     for label, issues in groups:
         if not issues:
             continue
-        shown = [_issue(issue, notes.hints) for issue in issues[:room]]
+        shown = [_issue(issue, notes.hints, known) for issue in issues[:room]]
         more = f", +{len(issues) - len(shown)} more" if len(issues) > len(shown) else ""
         parts.append(f"{label}: {', '.join(shown)}{more}")
         room = max(room - len(shown), 0)
@@ -74,8 +126,11 @@ def printable(path: str) -> str:
 class AccessLogMiddleware:
     """Pure ASGI middleware, so streamed uploads are not buffered."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, field_names: Collection[str] = ()) -> None:
+        """`field_names`: names of the API's own a console line may show besides its
+        OpenAPI document's (the create's and the URL method's fields)."""
         self.app = app
+        self.field_names = frozenset(field_names)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -97,7 +152,9 @@ class AccessLogMiddleware:
             args = [scope["method"], printable(scope["path"]), status["code"]]
             args.append((time.perf_counter() - started) * 1000)
             notes = callnotes.peek(scope)
-            said = summary(notes, status["code"]) if notes is not None else ""
+            said = ""
+            if notes is not None:
+                said = summary(notes, status["code"], api_names(scope.get("app"), self.field_names))
             if said:
                 logger.warning(line + " | %s", *args, said)
             else:

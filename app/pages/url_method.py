@@ -37,6 +37,18 @@ _HINTS = {
     "author_rpps": "the author is the signed-in practitioner, not a parameter of the URL method",
 }
 
+# What opening a prefill link leaves behind, as `check-url` says it (the page and the
+# README say the same): exactly what the page removes and what no script can.
+HISTORY_NOTE = (
+    "history: the page removes the link's data from the address bar and from the tab's "
+    "session history (Back/Forward) at once (history.replaceState). It does NOT remove it "
+    "from the browser's own history database, which has already recorded the whole link "
+    "(it shows in the history list and in address-bar suggestions; no script can erase "
+    "it). For demos, open prefill links in a private window; with real patient data, "
+    "prefer the API (POST /api/interop/v1/drafts, then its redirect_url), which keeps it "
+    "out of links."
+)
+
 Verdict = Literal["ok", "warning", "error", "unknown"]
 
 

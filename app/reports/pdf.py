@@ -6,6 +6,7 @@ third of a second and 20 MB to import, which the start of the server need not pa
 
 from __future__ import annotations
 
+import logging
 import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -28,6 +29,11 @@ _FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
 REPLACEMENT = "\ufffd"  # drawn for a character the font has no glyph for
 _SPACING = str.maketrans({"\t": "    ", "\r": ""})
 _GENDERS = {"M": "masculin", "F": "féminin"}
+# fontTools' subsetter logs `Glyph names: [...]` at INFO for every report: the characters
+# of the patient's identity and of the report (`Lslash`, `OE`…), health data on the
+# console. Only its errors are worth a line; set here, where fontTools is first used,
+# so that it holds whatever logging configuration the process has.
+logging.getLogger("fontTools").setLevel(logging.ERROR)
 
 
 def _when(value: datetime | None) -> str:

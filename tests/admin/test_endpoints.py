@@ -8,8 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import event
+from sqlmodel import Session
 
+from app.admin.service import ChangeWatch
 from app.config import Settings
+from app.db import create_db_engine, create_schema
+from app.models import InboxItem
 from tests.helpers import (
     AUTHOR,
     KEY_A,
@@ -238,6 +243,45 @@ def test_wait_admin_changes_holds_until_a_change(client: TestClient) -> None:
     assert answers[0] not in ("", before)
 
 
+WAITERS = 40
+
+
+def test_wait_admin_changes_queries_once_per_change_not_per_waiter(client: TestClient) -> None:
+    """Many dashboards waiting share one cursor: the aggregates run once per change (and
+    at most once a second while nothing changes), never once per waiter and look."""
+    engine = client.app.state.runtime.engine  # type: ignore[attr-defined]
+    cursor_queries: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "autopilot_move" in statement and "inbox_item" in statement:  # the aggregates
+            cursor_queries.append(statement)
+
+    before = cursor(client)
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        answers: list[str] = []
+        waiters = [
+            threading.Thread(target=lambda: answers.append(cursor(client, since=before, wait=20)))
+            for _ in range(WAITERS)
+        ]
+        for waiter in waiters:
+            waiter.start()
+        # Held for 1.5 s: each waiter on its own would have looked 6 times by now.
+        time.sleep(1.5)
+        assert answers == []
+        create_draft(client)  # one change (two commits: the draft, its journal entry)
+        for waiter in waiters:
+            waiter.join(timeout=30)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    # (The create writes the draft, then its journal entry: a waiter may see either.)
+    assert len(answers) == WAITERS and before not in answers
+    # Once after the change (twice when a waiter looked between its statement and its
+    # commit), plus the once-a-second looks for other processes' writes: a handful for
+    # 40 waiters, where each waiter's own polling made over 200.
+    assert len(cursor_queries) <= 8, len(cursor_queries)
+
+
 def test_admin_reset_wipes_everything(client: TestClient, settings: Settings) -> None:
     client.put("/_sandbox/webhook", json={"url": "http://127.0.0.1:9/h"}, headers=auth())
     fault = {"path": "/api/interop/v1/drafts/*/report", "status": 503}
@@ -270,3 +314,32 @@ def test_admin_reset_from_another_site(client: TestClient) -> None:
     draft_id = create_draft(client)
     assert_problem(client.post(f"{ADMIN}/reset", headers=OTHER_SITE), 403, "cross_origin_request")
     assert client.get(f"/api/interop/v1/drafts/{draft_id}", headers=auth()).status_code == 200
+
+
+def test_change_watch_sees_its_writes_at_once_and_other_processes_within_its_max_age(
+    settings: Settings,
+) -> None:
+    """A write through the watched engine makes the cursor stale at once; one through
+    another engine (another server process on the same database) within max_age."""
+    mine, other = create_db_engine(settings), create_db_engine(settings)
+    try:
+        create_schema(mine)
+        watch = ChangeWatch(mine, max_age=0.3)
+        first = watch.compute()
+        assert watch.fresh() == first  # no write since: from memory
+        with Session(mine) as session:
+            session.add(InboxItem(name="mine", method="POST"))
+            session.commit()
+        assert watch.fresh() is None
+        second = watch.compute()
+        assert second != first
+        with Session(other) as session:
+            session.add(InboxItem(name="other", method="POST"))
+            session.commit()
+        deadline = time.monotonic() + 10
+        while watch.compute() == second:
+            assert time.monotonic() < deadline, "another engine's write never seen"
+            time.sleep(0.05)
+    finally:
+        mine.dispose()
+        other.dispose()

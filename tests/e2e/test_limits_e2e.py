@@ -18,9 +18,11 @@ pytestmark = pytest.mark.e2e
 STALL = {"OMNIDOC_BODY_TIMEOUT": "0.5"}
 
 
-def _connect(server: SandboxServer) -> socket.socket:
-    sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
-    return sock
+def _connect(server: SandboxServer, source: str = "127.0.0.1") -> socket.socket:
+    """A connection from `source`, any loopback address (each one a distinct client)."""
+    return socket.create_connection(
+        ("127.0.0.1", server.port), timeout=30, source_address=(source, 0)
+    )
 
 
 def _read_until_closed(sock: socket.socket) -> bytes:
@@ -112,9 +114,11 @@ def test_slow_but_steady_body_is_not_cut(make_server: MakeServer) -> None:
 def test_connections_beyond_the_limit_get_503(make_server: MakeServer) -> None:
     server = make_server({"OMNIDOC_MAX_CONNECTIONS": "4"})
     with ExitStack() as stack:
-        for _ in range(4):  # idle connections hold their slots
-            stack.enter_context(_connect(server))
-        with _connect(server) as sock:
+        # Idle connections hold their slots: one address at most 3 of the 4 (its share),
+        # a second address the last one.
+        for source in ("127.0.0.2", "127.0.0.2", "127.0.0.2", "127.0.0.3"):
+            stack.enter_context(_connect(server, source))
+        with _connect(server, "127.0.0.4") as sock:
             sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             assert _read_until_closed(sock).startswith(b"HTTP/1.1 503 ")
     deadline = time.monotonic() + 10

@@ -136,6 +136,12 @@ def test_url_method_partial_example_leaves_no_trace(
     assert history[-1] == module_sandbox.base_url + NEW  # replaced, not pushed
     assert history[:-1] == ["about:blank"]  # the new tab's own first entry, nothing else
     assert page.evaluate("window.history.length") == len(history)
+    # The page promises exactly that, and says what it cannot remove (issue 19 item 11).
+    note = " ".join(page.locator("#history-note").inner_text().split())
+    assert "retirées de la barre d'adresse et de l'historique de cet onglet" in note
+    assert "le navigateur a déjà enregistré le lien complet" in note
+    assert "aucune page ne peut l'effacer" in note
+    assert "fenêtre de navigation privée" in note and "préférez l'API" in note
     assert "11111111111111" not in module_sandbox.log()
     assert "Dupont" not in module_sandbox.log()
 

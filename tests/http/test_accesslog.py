@@ -57,7 +57,7 @@ def test_access_log_is_free_of_the_values_sent(
     assert response.status_code == 422
     [line] = _lines(caplog, f"POST {URL} 422 ")
     assert "errors: patient.nir nir_checksum, patient.email email_invalid" in line
-    assert f"{HIDDEN_FIELD} unknown_field" in line
+    assert f"patient.{HIDDEN_FIELD} unknown_field" in line
     assert "recipient_rpps rpps_luhn" in line and "patient.birth_order birth_order_string" in line
     for value in (NIR, BAD_NIR, BAD_NIR[:13], LAST_NAME, "quetzal", CONTEXT_REF):
         assert value not in caplog.text, value
@@ -86,15 +86,15 @@ def test_access_log_line_of_a_clean_call_is_plain(
 
 def test_summary_lists_at_most_max_listed_issues() -> None:
     notes = CallNotes(warnings=[FieldIssue(f"f{i}", "unknown_field", "m") for i in range(25)])
-    said = summary(notes, 200)
+    said = summary(notes, 200, known={f"f{i}" for i in range(25)})
     assert said.count("unknown_field") == MAX_LISTED
     assert said.endswith(f", +{25 - MAX_LISTED} more")
 
 
 def test_summary_leaves_out_the_errors_of_a_success() -> None:
     notes = CallNotes(errors=[FieldIssue("", "x", "m")], warnings=[FieldIssue("a", "w", "m")])
-    assert summary(notes, 200) == "warnings: a w"
-    assert summary(notes, 409) == "errors: x; warnings: a w"
+    assert summary(notes, 200, known={"a"}) == "warnings: a w"
+    assert summary(notes, 409, known={"a"}) == "errors: x; warnings: a w"
 
 
 @pytest.mark.parametrize(
@@ -102,7 +102,11 @@ def test_summary_leaves_out_the_errors_of_a_success() -> None:
     [
         ("patient.nir", "patient.nir"),
         ("items.0.id", "items.0.id"),
-        ("patient.0612345678", HIDDEN_FIELD),
+        ("patient.0612345678", f"patient.{HIDDEN_FIELD}"),
+        ("patient.Plixouille", f"patient.{HIDDEN_FIELD}"),
+        ("notes_Dupont2dba", HIDDEN_FIELD),
+        ("values.Dupont_Jeanne", f"values.{HIDDEN_FIELD}"),
+        ("context.Dupont.nir", f"context.{HIDDEN_FIELD}"),
         ("x2024", HIDDEN_FIELD),
         ("Jeanne Dupuis", HIDDEN_FIELD),
         ("jeanne@example.test", HIDDEN_FIELD),
@@ -111,14 +115,15 @@ def test_summary_leaves_out_the_errors_of_a_success() -> None:
 )
 def test_summary_hides_field_names_that_could_be_values(field: str, shown: str) -> None:
     notes = CallNotes(warnings=[FieldIssue(field, "unknown_field", "m")])
-    assert summary(notes, 200) == f"warnings: {shown} unknown_field"
+    known = {"patient", "nir", "items", "id", "values", "context"}
+    assert summary(notes, 200, known=known) == f"warnings: {shown} unknown_field"
 
 
 def test_summary_never_prints_a_hint_of_another_field() -> None:
     notes = CallNotes(
         warnings=[FieldIssue("a", "unknown_field", "m")], hints={"b": "did you mean c?"}
     )
-    assert summary(notes, 200) == "warnings: a unknown_field"
+    assert summary(notes, 200, known={"a"}) == "warnings: a unknown_field"
 
 
 @pytest.mark.parametrize(
@@ -134,3 +139,62 @@ def test_access_log_line_escapes_what_a_console_cannot_show(
     [line] = _lines(caplog, f"GET {URL}/")
     assert line.startswith(f"GET {URL}/{shown} 404 ")
     assert "\n" not in line and "\x00" not in line and "\u2028" not in line
+
+
+# Keys a client chose, shaped like identifiers (a dict keyed by patients' names or ids).
+CLIENT_KEYS = ("notes_Dupont2dba", "Plixouille", "Dupont_Jeanne")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "shown"),
+    [
+        ("POST", URL, {"notes_Dupont2dba": 1}, f"{HIDDEN_FIELD} unknown_field"),
+        ("POST", URL, {"patient": {"Plixouille": 1}}, f"patient.{HIDDEN_FIELD} unknown_field"),
+        (
+            "POST",
+            URL,
+            {"patient": {"first_nme_Plixouille": 1}},
+            f"patient.{HIDDEN_FIELD} unknown_field",
+        ),
+        (
+            "POST",
+            "/interop/drafts/new/lint",
+            {"values": {"Dupont_Jeanne": 1}},
+            f"values.{HIDDEN_FIELD}",
+        ),
+        ("POST", "/_sandbox/faults", {"Dupont_Jeanne": 1, "status": 503}, HIDDEN_FIELD),
+        (
+            "POST",
+            "/_sandbox/drafts/00000000-0000-4000-8000-000000000000/publish",
+            {"author_rpps": AUTHOR, "notes_Dupont2dba": 1},
+            HIDDEN_FIELD,
+        ),
+        ("PUT", "/_sandbox/webhook", {"url": "http://127.0.0.1:9/", "Plixouille": 1}, HIDDEN_FIELD),
+    ],
+)
+def test_access_log_never_names_a_key_the_client_chose(
+    client: TestClient,
+    caplog: pytest.LogCaptureFixture,
+    method: str,
+    path: str,
+    body: object,
+    shown: str,
+) -> None:
+    caplog.set_level(logging.INFO, logger="omnidoc_sandbox.access")
+    client.request(method, path, json=body, headers=auth())
+    [line] = _lines(caplog, f"{method} {path} ")
+    assert shown in line
+    for key in CLIENT_KEYS:
+        assert key not in caplog.text
+
+
+def test_access_log_keeps_the_hint_of_an_unknown_key(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="omnidoc_sandbox.access")
+    body = {"patient": {"first_nam": "Jeanne"}}
+    assert client.post(URL, json=body, headers=auth()).status_code == 200
+    [line] = _lines(caplog, f"POST {URL} 200 ")
+    assert line.endswith(
+        f"| warnings: patient.{HIDDEN_FIELD} unknown_field (did you mean patient.first_name?)"
+    )

@@ -36,6 +36,17 @@ def test_new_draft_page_serves_the_form(client: TestClient) -> None:
     assert '<script src="/static/prefill.js"></script>' in response.text
 
 
+def test_new_draft_page_says_what_leaves_the_history_and_what_does_not(
+    client: TestClient,
+) -> None:
+    text = " ".join(client.get("/interop/drafts/new").text.split())
+    assert "de l'historique du navigateur" not in text  # the old, wider promise
+    assert "retirées de la barre d'adresse et de l'historique de cet onglet" in text
+    assert "a déjà enregistré le lien complet dans son propre historique de navigation" in text
+    assert "aucune page ne peut l'effacer" in text
+    assert "fenêtre de navigation privée" in text and "préférez l'API" in text
+
+
 def test_new_draft_page_has_no_inline_script_and_a_strict_csp(client: TestClient) -> None:
     response = client.get("/interop/drafts/new")
     assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", response.text) == []

@@ -19,6 +19,10 @@ import {
 
 const API = "/_sandbox/admin";
 const WAIT_SECONDS = 25;
+// Between two tries while the sandbox cannot be reached: short and capped, so the dashboard
+// is live again within 2 s of the server being ready after a restart (SPEC §6).
+const RETRY_FIRST_MS = 250;
+const RETRY_MAX_MS = 1000;
 const PAGE = { drafts: 10, requests: 15, deliveries: 8 }; // shown at first, and per "more"
 const LISTINGS = ["drafts", "requests", "deliveries", "inboxes", "keys"];
 
@@ -154,21 +158,26 @@ function showProblem(error) {
 }
 
 async function follow() {
-  let retry = 500;
+  let retry = RETRY_FIRST_MS;
+  // After a failure the next look does not wait: a server back from a restart is shown
+  // live at once, not when its first long-poll ends (up to WAIT_SECONDS later).
+  let wait = WAIT_SECONDS;
   for (;;) {
     try {
       const since = state.cursor ? `&since=${encodeURIComponent(state.cursor)}` : "";
-      const answer = await call(`${API}/changes?wait=${WAIT_SECONDS}${since}`);
+      const answer = await call(`${API}/changes?wait=${wait}${since}`);
       if (answer.cursor !== state.cursor) {
         await refresh();
         state.cursor = answer.cursor; // after the read: a change during it is seen next time
       }
       setLive(true);
-      retry = 500;
+      retry = RETRY_FIRST_MS;
+      wait = WAIT_SECONDS;
     } catch (error) {
       if (showProblem(error)) return; // signed out: nothing to follow until a reload
+      wait = 0;
       await new Promise((resolve) => window.setTimeout(resolve, retry));
-      retry = Math.min(retry * 2, 10000);
+      retry = Math.min(retry * 2, RETRY_MAX_MS);
     }
   }
 }

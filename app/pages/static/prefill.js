@@ -1,7 +1,9 @@
 // The URL method's page (/interop/drafts/new#…). Plain script, no build step.
 //
 // 1. At once, before the page renders: read the fragment, then replace the address with
-//    the bare /interop/drafts/new, so no health data stays in the address bar or history.
+//    the bare /interop/drafts/new, so no health data stays in the address bar or this
+//    tab's session history. The browser's own history database has already recorded the
+//    opened link: no script can remove it (the page says so, README "Pages: the browser side").
 // 2. Once the form exists: send the raw fragment, in a POST body (never in a URL), to the
 //    same-origin lint endpoint. The server decodes it and judges every parameter with the
 //    API's own Python rules (app/prefill.py, shared with `omnidoc-sandbox check-url`), so
