@@ -30,6 +30,7 @@ from app.errors import (
     ValidationFailed,
 )
 from app.longpoll import After, Wait, listing
+from app.notifications import targets
 from app.openapi import SANDBOX, problems, success
 from app.routes.common import apply_report
 from app.sandbox_schemas import (
@@ -173,14 +174,24 @@ async def reset_vendor(api_key: CurrentKey, runtime: RuntimeDep, engine: EngineD
     responses=problems(*_BODY_ERRORS, Unauthorized),
 )
 async def set_webhook(api_key: CurrentKey, body: WebhookBody, engine: EngineDep) -> WebhookConfig:
-    """Register the key's webhook endpoint (overrides the fixtures'); generates a secret."""
-    return await run_in_threadpool(webhooks.set_endpoint, engine, owner_key=api_key.key, body=body)
+    """Register the key's webhook endpoint (overrides the fixtures'). Without `secret` the
+    key's current secret is kept; a new one only when it has none, or `rotate_secret`.
+    A link-local URL (169.254.0.0/16, fe80::/10) is refused: 422 `link_local_target`."""
+    targets.check_target_url(body.url)
+    return await run_in_threadpool(webhooks.set_endpoint, engine, api_key=api_key, body=body)
 
 
 @router.get("/webhook", response_model=WebhookConfig, responses=problems(Unauthorized))
 async def get_webhook(api_key: CurrentKey, engine: EngineDep) -> WebhookConfig:
     """The key's current webhook endpoint and secret (nulls when none is configured)."""
     return await run_in_threadpool(webhooks.get_endpoint, engine, api_key=api_key)
+
+
+@router.delete("/webhook", response_model=WebhookConfig, responses=problems(Unauthorized))
+async def delete_webhook(api_key: CurrentKey, engine: EngineDep) -> WebhookConfig:
+    """Forget the webhook registered at run time: the key's fixtures' webhook applies again
+    (nulls when the fixtures give it none). What it answers is what `GET` now returns."""
+    return await run_in_threadpool(webhooks.delete_endpoint, engine, api_key=api_key)
 
 
 @router.get(
