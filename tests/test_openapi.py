@@ -30,6 +30,7 @@ OPERATION_IDS = {
     "resetVendor",
     "setWebhook",
     "getWebhook",
+    "deleteWebhook",
     "listDeliveries",
     "redeliver",
     "listRequests",
