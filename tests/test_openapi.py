@@ -51,6 +51,7 @@ OPERATION_IDS = {
     "listAdminKeys",
     "waitAdminChanges",
     "adminReset",
+    "adminResetKey",
 }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
@@ -39,10 +39,12 @@ from app.errors import (
     CrossOriginRequest,
     DeliveryNotFound,
     FileNotFound,
+    KeyNotFound,
     ValidationFailed,
 )
 from app.longpoll import After, Wait, listing, wait_for_items
 from app.openapi import SANDBOX, binary, problems
+from app.sandbox_schemas import VendorReset
 
 router = APIRouter(
     prefix=f"{urls.SANDBOX_PREFIX}/admin",
@@ -50,6 +52,9 @@ router = APIRouter(
     dependencies=[Depends(admin_access)],
 )
 
+ApiKeyPath = Annotated[
+    str, Path(max_length=200, description="An API key, as `GET /_sandbox/admin/keys` lists it.")
+]
 OwnerKey = Annotated[str | None, Query(max_length=200, description="Only this API key's items.")]
 # The dashboard's wait between two looks at the database while it long-polls `changes`.
 CHANGES_POLL_INTERVAL = 0.25
@@ -183,6 +188,27 @@ async def list_admin_keys(runtime: RuntimeDep, engine: EngineDep) -> AdminKeyLis
     """The API keys of the fixtures and the webhook endpoint (with its secret) of each."""
     items = await run_in_threadpool(admin.list_keys, engine, fixtures=runtime.fixtures)
     return AdminKeyList(items=items)
+
+
+@router.post(
+    "/keys/{key}/reset",
+    response_model=VendorReset,
+    responses=problems(AdminUnauthorized, CrossOriginRequest, KeyNotFound),
+    openapi_extra=OPEN_OR_TOKEN,
+)
+async def admin_reset_key(
+    key: ApiKeyPath, request: Request, runtime: RuntimeDep, engine: EngineDep
+) -> VendorReset:
+    """What `POST /_sandbox/reset` does, for any key: its drafts, files, deliveries, journal
+    and faults are deleted; its webhook registration and the other keys' data stay."""
+    web.check_same_origin(request, runtime)
+    api_key = runtime.fixtures.find_key(key)
+    if api_key is None:
+        raise KeyNotFound()
+    deleted = await run_in_threadpool(
+        resets.reset_vendor, engine, settings=runtime.settings, owner_key=api_key.key
+    )
+    return VendorReset(deleted=deleted)
 
 
 @router.get(
