@@ -10,14 +10,17 @@ from __future__ import annotations
 import sys
 from io import BytesIO
 
-from omnidoc_sandbox_client import AuthenticatedClient
+from omnidoc_sandbox_client import AuthenticatedClient, Client
 from omnidoc_sandbox_client.api.omnidoc_interop_api import attach_files, create_draft
 from omnidoc_sandbox_client.api.sandbox_defined import (
+    admin_reset_key,
     complete_draft,
+    delete_webhook,
     download_file,
     get_draft,
     get_report,
     publish_draft,
+    set_webhook,
     visit_draft,
 )
 from omnidoc_sandbox_client.models import (
@@ -33,6 +36,9 @@ from omnidoc_sandbox_client.models import (
     Patient,
     Problem,
     PublishBody,
+    VendorReset,
+    WebhookBody,
+    WebhookConfig,
 )
 from omnidoc_sandbox_client.types import File
 
@@ -131,6 +137,26 @@ def main(base_url: str) -> None:
         assert (invalid.status, invalid.code) == (422, "validation_failed")
         assert invalid.errors and invalid.errors[0].field == "author_rpps"
         assert invalid.errors[0].code == "rpps_format"
+
+        # The webhook registration: a secret kept when none is given, then forgotten.
+        first = set_webhook.sync(
+            client=client, body=WebhookBody(url=f"{base_url}/_sandbox/inbox/c")
+        )
+        assert isinstance(first, WebhookConfig) and first.secret, first
+        moved = set_webhook.sync(
+            client=client, body=WebhookBody(url=f"{base_url}/_sandbox/inbox/d")
+        )
+        assert isinstance(moved, WebhookConfig) and moved.secret == first.secret, moved
+        forgotten = delete_webhook.sync(client=client)
+        assert isinstance(forgotten, WebhookConfig), forgotten
+        assert (forgotten.url, forgotten.secret) == (None, None)
+
+    # The admin scope (open: no OMNIDOC_ADMIN_TOKEN here): one key's data reset.
+    with Client(base_url=base_url, raise_on_unexpected_status=True) as admin:
+        reset = admin_reset_key.sync(key="sandbox-key-a", client=admin)
+        assert isinstance(reset, VendorReset) and reset.deleted.drafts == 1, (
+            reset
+        )  # the flow's draft
     print("client flow ok")
 
 
