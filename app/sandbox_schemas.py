@@ -94,16 +94,8 @@ class WebhookBody(BaseModel):
     rotate_secret: bool = Field(
         default=False,
         strict=True,
-        description="True: a new secret is generated (not with `secret`).",
+        description="True: a new secret is generated (a given `secret` is used instead).",
     )
-
-    @model_validator(mode="after")
-    def _one_secret_source(self) -> WebhookBody:
-        if self.secret is not None and self.rotate_secret:
-            raise PydanticCustomError(
-                "secret_and_rotate", "Give a secret or rotate_secret: true, not both."
-            )
-        return self
 
 
 class WebhookConfig(BaseModel):

@@ -460,13 +460,12 @@ def test_set_endpoint_overrides_the_fixture(engine: Engine) -> None:
         ({"url": "http://[::::]/h"}, "url"),
         ({"url": "http://[fe80::1]/h"}, "url"),
         ({"url": "http://x.test/h", "rotate_secret": "yes"}, "rotate_secret"),
-        ({"url": "http://x.test/h", "secret": SECRET, "rotate_secret": True}, ""),
     ],
 )
 def test_webhook_body_rejects_bad_input(body: object, field: str) -> None:
     with pytest.raises(ValidationError) as caught:
         WebhookBody.model_validate(body)
-    assert [e["loc"] for e in caught.value.errors()] == [(field,) if field else ()]
+    assert [e["loc"] for e in caught.value.errors()] == [(field,)]
 
 
 @pytest.mark.parametrize(

@@ -193,7 +193,7 @@ async def list_admin_keys(runtime: RuntimeDep, engine: EngineDep) -> AdminKeyLis
 @router.post(
     "/keys/{key}/reset",
     response_model=VendorReset,
-    responses=problems(AdminUnauthorized, CrossOriginRequest, KeyNotFound),
+    responses=problems(AdminUnauthorized, CrossOriginRequest, KeyNotFound, ValidationFailed),
     openapi_extra=OPEN_OR_TOKEN,
 )
 async def admin_reset_key(
