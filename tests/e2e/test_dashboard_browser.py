@@ -212,7 +212,7 @@ def test_dashboard_resets_one_key_after_confirmation(
         expect(draft_item(board, mine)).to_have_count(1)
         expect(draft_item(board, theirs)).to_have_count(1)
 
-        board.get_by_label("Clé API", exact=True).last.select_option("sandbox-key-a")
+        board.get_by_label("Clé à réinitialiser").select_option("sandbox-key-a")
         board.get_by_role("button", name="Effacer les données de cette clé…").click()
         question = board.locator("#key-reset-question")
         expect(question).to_have_text(
