@@ -155,6 +155,15 @@ class DeliveryNotFound(ApiError):
     )
 
 
+class KeyNotFound(ApiError):
+    code = "key_not_found"
+    status = 404
+    title = "API key not found"
+    explanation = (
+        "No API key with this value in this sandbox. Take the `key` from GET /_sandbox/admin/keys."
+    )
+
+
 class MethodNotAllowed(ApiError):
     code = "method_not_allowed"
     status = 405

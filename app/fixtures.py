@@ -12,6 +12,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
+from app import targets
 from app.identifiers import rpps_luhn_ok
 
 
@@ -26,6 +27,14 @@ class ApiKeyFixture(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     webhook_url: str | None = Field(default=None, pattern=r"^https?://")
     webhook_secret: str | None = Field(default=None, pattern=r"^whsec_[A-Za-z0-9+/=]+$")
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _not_link_local(cls, value: str | None) -> str | None:
+        host = targets.link_local_host(value) if value else None
+        if host is not None:
+            raise ValueError(targets.refusal(host, field="webhook_url"))
+        return value
 
 
 # Bounds of an automatic answer: a week is far beyond any demo or test, and keeps the

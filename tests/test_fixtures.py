@@ -89,6 +89,30 @@ def test_load_fixtures_names_file_entry_and_field(tmp_path: Path) -> None:
     assert "'webhook_url'" in message
 
 
+@pytest.mark.parametrize(
+    "url", ["http://169.254.169.254/hook", "http://[fe80::1]:9000/hook", "http://[::ffff:a9fe:1]/"]
+)
+def test_load_fixtures_refuses_a_link_local_webhook(tmp_path: Path, url: str) -> None:
+    path = _write(
+        tmp_path,
+        f"api_keys:\n  - key: k1\n    name: One\n    webhook_url: '{url}'\npractitioners: []\n",
+    )
+    with pytest.raises(FixtureError) as caught:
+        load_fixtures(path)
+    message = str(caught.value)
+    assert "api_keys[0] (k1)" in message
+    assert "'webhook_url'" in message
+    assert "link-local" in message
+
+
+def test_load_fixtures_allows_a_private_webhook(tmp_path: Path) -> None:
+    text = (
+        "api_keys:\n  - key: k1\n    name: One\n    webhook_url: http://10.1.2.3/h\n"
+        "practitioners: []\n"
+    )
+    assert load_fixtures(_write(tmp_path, text)).api_keys[0].webhook_url == "http://10.1.2.3/h"
+
+
 def test_load_fixtures_bad_rpps_format(tmp_path: Path) -> None:
     path = _write(
         tmp_path,

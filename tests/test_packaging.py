@@ -52,3 +52,27 @@ def test_compose_allows_its_service_name() -> None:
     given = value.replace("${OMNIDOC_ALLOWED_HOSTS:-}", "my-alias, sandbox.lan:8000")
     names = allowed_host_names(Settings(allowed_hosts=given))
     assert names == {"sandbox", "my-alias", "sandbox.lan"}
+
+
+class _ComposeLoader(yaml.SafeLoader):
+    """YAML as Docker Compose reads it: `!override` and `!reset` tag a value."""
+
+
+def _override(loader: yaml.SafeLoader, node: yaml.Node) -> list[object]:
+    assert isinstance(node, yaml.SequenceNode)  # the only use here: a list replaced
+    return loader.construct_sequence(node)
+
+
+_ComposeLoader.add_constructor("!override", _override)
+
+
+def test_compose_lan_override_requires_the_admin_token() -> None:
+    text = (ROOT / "docker-compose.lan.yml").read_text(encoding="utf-8")
+    lan = yaml.load(text, Loader=_ComposeLoader)
+    sandbox = lan["services"]["sandbox"]
+    token = str(sandbox["environment"]["OMNIDOC_ADMIN_TOKEN"])
+    assert token.startswith("${OMNIDOC_ADMIN_TOKEN:?")  # `config` and `up` refuse without it
+    assert sandbox["ports"] == ["${SANDBOX_BIND:-0.0.0.0}:${SANDBOX_PORT:-8000}:8000"]
+    assert "ports: !override" in text  # replaces the loopback binding, never adds to it
+    assert set(sandbox["environment"]) <= set(_compose_environment())  # real settings only
+    assert "docker-compose.lan.yml" in (ROOT / "README.md").read_text(encoding="utf-8")

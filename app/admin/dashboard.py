@@ -2,7 +2,7 @@
 
 The page is a shell: its script reads the admin API (`/_sandbox/admin/…`) and follows
 it live. With a token, a form asks for it once; the browser then keeps a random session
-id (app.admin_sessions, at most 12 h) in an HttpOnly, SameSite=Strict cookie, never the
+id (app.http.admin_sessions, at most 12 h) in an HttpOnly, SameSite=Strict cookie, never the
 token nor anything derived from it, never in a URL. "Se déconnecter" ends it server-side.
 """
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
@@ -32,6 +32,7 @@ from app.errors import (
     CrossOriginRequest,
     DeliveryNotFound,
     FileNotFound,
+    KeyNotFound,
     ValidationFailed,
 )
 from app.http.deps import (
@@ -47,6 +48,7 @@ from app.http.openapi import SANDBOX, binary, problems
 from app.longpoll import After, Wait, listing, pause, shutting_down
 from app.pages import web
 from app.sandbox import resets
+from app.sandbox.schemas import VendorReset
 
 router = APIRouter(
     prefix=f"{urls.SANDBOX_PREFIX}/admin",
@@ -54,6 +56,9 @@ router = APIRouter(
     dependencies=[Depends(admin_access)],
 )
 
+ApiKeyPath = Annotated[
+    str, Path(max_length=200, description="An API key, as `GET /_sandbox/admin/keys` lists it.")
+]
 OwnerKey = Annotated[str | None, Query(max_length=200, description="Only this API key's items.")]
 # The dashboard's wait between two looks at the shared change cursor while it long-polls
 # `changes`: from memory; the database is asked once per change (admin.ChangeWatch).
@@ -188,6 +193,27 @@ async def list_admin_keys(runtime: RuntimeDep, engine: EngineDep) -> AdminKeyLis
     """The API keys of the fixtures and the webhook endpoint (with its secret) of each."""
     items = await run_in_threadpool(admin.list_keys, engine, fixtures=runtime.fixtures)
     return AdminKeyList(items=items)
+
+
+@router.post(
+    "/keys/{key}/reset",
+    response_model=VendorReset,
+    responses=problems(AdminUnauthorized, CrossOriginRequest, KeyNotFound, ValidationFailed),
+    openapi_extra=OPEN_OR_TOKEN,
+)
+async def admin_reset_key(
+    key: ApiKeyPath, request: Request, runtime: RuntimeDep, engine: EngineDep
+) -> VendorReset:
+    """What `POST /_sandbox/reset` does, for any key: its drafts, files, deliveries, journal
+    and faults are deleted; its webhook registration and the other keys' data stay."""
+    web.check_same_origin(request, runtime)
+    api_key = runtime.fixtures.find_key(key)
+    if api_key is None:
+        raise KeyNotFound()
+    deleted = await run_in_threadpool(
+        resets.reset_vendor, engine, settings=runtime.settings, owner_key=api_key.key
+    )
+    return VendorReset(deleted=deleted)
 
 
 @router.get(

@@ -58,7 +58,7 @@ _admin_bearer = HTTPBearer(
 )
 # The dashboard's session cookie (README, "Dashboard and admin scope"): HttpOnly,
 # SameSite=Strict, set by the dashboard's sign-in form to a random session id
-# (app.admin_sessions).
+# (app.http.admin_sessions).
 ADMIN_COOKIE = "omnidoc_sandbox_admin"
 
 

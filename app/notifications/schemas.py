@@ -47,18 +47,33 @@ class DeliveryList(BaseModel):
 
 
 class WebhookBody(BaseModel):
-    """Where the key's notifications go; a secret is generated when none is given."""
+    """Where the key's notifications go. Without `secret` the key keeps its current one (a
+    new one is generated only when it has none, or with `rotate_secret`)."""
 
     model_config = ConfigDict(extra="forbid")
 
     url: str = Field(
-        max_length=2000, pattern=WEBHOOK_URL_PATTERN, examples=["http://127.0.0.1:9000/hook"]
+        max_length=2000,
+        pattern=WEBHOOK_URL_PATTERN,
+        examples=["http://127.0.0.1:9000/hook"],
+        description="Never a link-local address (169.254.0.0/16, fe80::/10): 422.",
     )
-    secret: str | None = Field(default=None, max_length=200, pattern=WEBHOOK_SECRET_PATTERN)
+    secret: str | None = Field(
+        default=None,
+        max_length=200,
+        pattern=WEBHOOK_SECRET_PATTERN,
+        description="Omitted: the key's current secret is kept.",
+    )
+    rotate_secret: bool = Field(
+        default=False,
+        strict=True,
+        description="True: a new secret is generated (a given `secret` is used instead).",
+    )
 
 
 class WebhookConfig(BaseModel):
-    """The key's webhook endpoint and secret; nulls when none is configured."""
+    """The key's webhook endpoint and secret; nulls when none is configured (after a
+    DELETE: the fixtures' webhook again, or nulls)."""
 
     url: str | None
     secret: str | None

@@ -13,9 +13,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 from standardwebhooks import Webhook
 
 from app import storable, urls
@@ -94,13 +94,22 @@ def signed_headers(*, secret: str, webhook_id: str, payload: str, at: datetime) 
     }
 
 
-def set_endpoint(engine: Engine, *, owner_key: str, body: WebhookBody) -> WebhookConfig:
-    """Register (or replace) the key's webhook; a secret is generated when none is given."""
-    url, secret = body.url, body.secret or generate_secret()
+def set_endpoint(engine: Engine, *, api_key: ApiKeyFixture, body: WebhookBody) -> WebhookConfig:
+    """Register (or replace) the key's webhook URL.
+
+    The secret: the one given; else, with `rotate_secret`, a new one; else the key's current
+    one (registered, or the fixtures'), so that a PUT by one member of a team does not break
+    signature checks for everyone on the key; a new one only when the key has none.
+    """
+    owner_key, url = api_key.key, body.url
     for retry in (False, True):
         try:
             with write_session(engine) as session:
                 row = session.get(WebhookEndpoint, owner_key, with_for_update=True)
+                secret = body.secret
+                if secret is None and not body.rotate_secret:
+                    secret = row.secret if row is not None else _fixture_secret_of(api_key)
+                secret = secret or generate_secret()
                 if row is None:
                     row = WebhookEndpoint(owner_key=owner_key, url=url, secret=secret)
                 row.url, row.secret, row.updated_at = url, secret, utcnow()
@@ -110,6 +119,22 @@ def set_endpoint(engine: Engine, *, owner_key: str, body: WebhookBody) -> Webhoo
             if retry:
                 raise
     return WebhookConfig(url=url, secret=secret)
+
+
+def _fixture_secret_of(api_key: ApiKeyFixture) -> str | None:
+    """The secret the fixtures give the key (stated, or derived for their URL), if any."""
+    if api_key.webhook_secret:
+        return api_key.webhook_secret
+    return fixture_secret(api_key.key) if api_key.webhook_url else None
+
+
+def delete_endpoint(engine: Engine, *, api_key: ApiKeyFixture) -> WebhookConfig:
+    """Forget the webhook registered at run time: the fixtures' applies again (or none)."""
+    with write_session(engine) as session:
+        session.execute(
+            delete(WebhookEndpoint).where(col(WebhookEndpoint.owner_key) == api_key.key)
+        )
+    return get_endpoint(engine, api_key=api_key)
 
 
 def get_endpoint(engine: Engine, *, api_key: ApiKeyFixture) -> WebhookConfig:

@@ -52,11 +52,19 @@ SHUTDOWN_GRACE_SECONDS = 2.0
 
 
 def new_client(settings: Settings, **kwargs: Any) -> httpx.AsyncClient:
-    """The one outbound client: explicit timeouts, no redirects followed (3xx is a failure)."""
+    """The one outbound client: explicit timeouts, no redirects followed (3xx is a failure),
+    never a link-local address, even one a name resolves to (app.notifications.transport).
+    No proxy from the environment: a proxy would open the connection itself, unchecked."""
     import httpx  # deferred to the first delivery: httpx and its TLS setup cost ~20 MB at start
 
+    from app.notifications.transport import no_link_local_transport
+
+    kwargs.setdefault("transport", no_link_local_transport())
     return httpx.AsyncClient(
-        timeout=httpx.Timeout(settings.webhook_timeout), follow_redirects=False, **kwargs
+        timeout=httpx.Timeout(settings.webhook_timeout),
+        follow_redirects=False,
+        trust_env=False,
+        **kwargs,
     )
 
 
@@ -283,6 +291,8 @@ class DeliveryWorker:
             return Outcome(at, "", None, 0.0, NO_ENDPOINT, None)
         import httpx  # imported by the client already; here for its exception classes
 
+        from app.notifications.transport import LinkLocalRefused
+
         url = claimed.endpoint.url
         started = time.perf_counter()
         status_code: int | None = None
@@ -299,6 +309,8 @@ class DeliveryWorker:
                 status_code, body = await self._post(url, claimed.payload, headers)
             if not 200 <= status_code < 300:
                 error = f"non-2xx response ({status_code})"
+        except LinkLocalRefused as exc:
+            error = f"refused: {exc}"
         except (TimeoutError, httpx.TimeoutException):
             error = f"timeout after {self.settings.webhook_timeout:g}s"
         except httpx.HTTPError as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 # One per code of app.errors.CATALOG (a test walks the catalogue and fails on a gap).
 PROBLEMS: dict[str, str] = {
+    "key_not_found": "Clé API inconnue du sandbox : vérifiez la clé choisie dans la liste.",
     "host_not_allowed": (
         "En-tête Host refusé : ce nom ne désigne pas ce sandbox. Ajoutez-le à "
         "OMNIDOC_ALLOWED_HOSTS (par exemple le nom du service Docker Compose)."

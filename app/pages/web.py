@@ -166,7 +166,7 @@ def clear_sign_in(response: Response) -> None:
 
 
 def set_admin_session(response: Response, request: Request, value: str) -> None:
-    """The dashboard's session: a random id of app.admin_sessions, for at most 12 h."""
+    """The dashboard's session: a random id of app.http.admin_sessions, for at most 12 h."""
     response.set_cookie(
         ADMIN_COOKIE,
         value,

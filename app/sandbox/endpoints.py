@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from app import urls
+from app import targets, urls
 from app.drafts import service as drafts
 from app.drafts.validation import validate_practitioners
 from app.drafts.validation_report import apply_report
@@ -167,14 +167,24 @@ async def reset_vendor(api_key: CurrentKey, runtime: RuntimeDep, engine: EngineD
     responses=problems(*_BODY_ERRORS, Unauthorized),
 )
 async def set_webhook(api_key: CurrentKey, body: WebhookBody, engine: EngineDep) -> WebhookConfig:
-    """Register the key's webhook endpoint (overrides the fixtures'); generates a secret."""
-    return await run_in_threadpool(webhooks.set_endpoint, engine, owner_key=api_key.key, body=body)
+    """Register the key's webhook endpoint (overrides the fixtures'). Without `secret` the
+    key's current secret is kept; a new one only when it has none, or `rotate_secret`.
+    A link-local URL (169.254.0.0/16, fe80::/10) is refused: 422 `link_local_target`."""
+    targets.check_target_url(body.url)
+    return await run_in_threadpool(webhooks.set_endpoint, engine, api_key=api_key, body=body)
 
 
 @router.get("/webhook", response_model=WebhookConfig, responses=problems(Unauthorized))
 async def get_webhook(api_key: CurrentKey, engine: EngineDep) -> WebhookConfig:
     """The key's current webhook endpoint and secret (nulls when none is configured)."""
     return await run_in_threadpool(webhooks.get_endpoint, engine, api_key=api_key)
+
+
+@router.delete("/webhook", response_model=WebhookConfig, responses=problems(Unauthorized))
+async def delete_webhook(api_key: CurrentKey, engine: EngineDep) -> WebhookConfig:
+    """Forget the webhook registered at run time: the key's fixtures' webhook applies again
+    (nulls when the fixtures give it none). What it answers is what `GET` now returns."""
+    return await run_in_threadpool(webhooks.delete_endpoint, engine, api_key=api_key)
 
 
 @router.get(

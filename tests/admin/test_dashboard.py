@@ -36,6 +36,7 @@ ADMIN_ROUTES = [
     ("GET", "/_sandbox/admin/keys", 200),
     ("GET", "/_sandbox/admin/changes", 200),
     ("POST", "/_sandbox/admin/reset", 200),
+    ("POST", "/_sandbox/admin/keys/sandbox-key-a/reset", 200),
     ("GET", "/_sandbox/inbox/demo", 200),
 ]
 
@@ -271,7 +272,7 @@ def test_openapi_admin_scope_has_its_own_scheme(client: TestClient) -> None:
     admin_paths = {
         p: ops for p, ops in document["paths"].items() if p.startswith("/_sandbox/admin")
     }
-    assert len(admin_paths) == 9
+    assert len(admin_paths) == 10
     for ops in admin_paths.values():
         for op in ops.values():
             assert op["tags"] == ["Sandbox-defined"]

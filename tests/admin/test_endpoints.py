@@ -343,3 +343,45 @@ def test_change_watch_sees_its_writes_at_once_and_other_processes_within_its_max
     finally:
         mine.dispose()
         other.dispose()
+
+
+def test_admin_reset_of_one_key_is_its_vendor_reset(client: TestClient) -> None:
+    hook = client.put("/_sandbox/webhook", json={"url": "http://127.0.0.1:9/h"}, headers=auth())
+    fault = {"path": "/api/interop/v1/nothing-matches", "status": 503}
+    client.post("/_sandbox/faults", json=fault, headers=auth())
+    draft_a = create_draft(client, READY)
+    files = [("file", ("a.png", PNG, "image/png"))]
+    client.post(f"/api/interop/v1/drafts/{draft_a}/files/", files=files, headers=auth())
+    drive(client, draft_a, "visit", "publish")
+    draft_b = create_draft(client, READY, KEY_B)
+
+    response = client.post(f"{ADMIN}/keys/{KEY_A}/reset", headers=SAME_ORIGIN)
+
+    assert response.status_code == 200, response.text
+    deleted = response.json()["deleted"]
+    assert (deleted["drafts"], deleted["files"], deleted["deliveries"], deleted["faults"]) == (
+        1,
+        1,
+        1,
+        1,
+    )
+    assert deleted["journal"] >= 4  # create, attach, visit, publish
+    assert set(deleted) == {"drafts", "files", "deliveries", "journal", "faults"}
+    assert client.get(f"/api/interop/v1/drafts/{draft_a}", headers=auth()).status_code == 404
+    assert client.get("/_sandbox/webhook", headers=auth()).json() == hook.json()  # kept
+    # The other key is untouched.
+    assert client.get(f"/api/interop/v1/drafts/{draft_b}", headers=auth(KEY_B)).status_code == 200
+    assert [d["id"] for d in items(client, "drafts")] == [draft_b]
+
+
+def test_admin_reset_of_an_unknown_key(client: TestClient) -> None:
+    response = client.post(f"{ADMIN}/keys/no-such-key/reset", headers=SAME_ORIGIN)
+    assert_problem(response, 404, "key_not_found")
+    assert "no-such-key" not in response.text  # a key is not echoed
+
+
+def test_admin_reset_of_one_key_from_another_site(client: TestClient) -> None:
+    draft_id = create_draft(client)
+    response = client.post(f"{ADMIN}/keys/{KEY_A}/reset", headers=OTHER_SITE)
+    assert_problem(response, 403, "cross_origin_request")
+    assert client.get(f"/api/interop/v1/drafts/{draft_id}", headers=auth()).status_code == 200

@@ -16,15 +16,17 @@ from io import BytesIO
 from types import ModuleType
 from typing import Any
 
-from omnidoc_sandbox_client import AuthenticatedClient
+from omnidoc_sandbox_client import AuthenticatedClient, Client
 from omnidoc_sandbox_client.api.omnidoc_interop_api import attach_files, create_draft
 from omnidoc_sandbox_client.api.sandbox_defined import (
     admin_redeliver,
     admin_reset,
+    admin_reset_key,
     cancel_draft,
     complete_draft,
     create_fault,
     delete_faults,
+    delete_webhook,
     download_admin_file,
     download_file,
     get_draft,
@@ -67,7 +69,9 @@ from omnidoc_sandbox_client.models import (
     Patient,
     Problem,
     PublishBody,
+    VendorReset,
     WebhookBody,
+    WebhookConfig,
 )
 from omnidoc_sandbox_client.types import File
 
@@ -167,6 +171,26 @@ def whole_flow(base_url: str) -> None:
         assert invalid.errors and invalid.errors[0].field == "author_rpps"
         assert invalid.errors[0].code == "rpps_format"
 
+        # The webhook registration: a secret kept when none is given, then forgotten.
+        first = set_webhook.sync(
+            client=client, body=WebhookBody(url=f"{base_url}/_sandbox/inbox/c")
+        )
+        assert isinstance(first, WebhookConfig) and first.secret, first
+        moved = set_webhook.sync(
+            client=client, body=WebhookBody(url=f"{base_url}/_sandbox/inbox/d")
+        )
+        assert isinstance(moved, WebhookConfig) and moved.secret == first.secret, moved
+        forgotten = delete_webhook.sync(client=client)
+        assert isinstance(forgotten, WebhookConfig), forgotten
+        assert (forgotten.url, forgotten.secret) == (None, None)
+
+    # The admin scope (open: no OMNIDOC_ADMIN_TOKEN here): one key's data reset.
+    with Client(base_url=base_url, raise_on_unexpected_status=True) as admin:
+        reset = admin_reset_key.sync(key="sandbox-key-a", client=admin)
+        assert isinstance(reset, VendorReset) and reset.deleted.drafts == 1, (
+            reset
+        )  # the flow's draft
+
 
 CALLED: list[str] = []
 
@@ -190,6 +214,8 @@ def every_operation(base_url: str) -> None:
         hook = f"{base_url}/_sandbox/inbox/minimal"
         call(set_webhook, client=client, body=WebhookBody(url=hook))
         call(get_webhook, client=client)
+        call(delete_webhook, client=client)
+        call(set_webhook, client=client, body=WebhookBody(url=hook))
 
         empty = call(create_draft, client=client)  # no body: every field is optional
         assert isinstance(empty, DraftCreated), empty
@@ -231,6 +257,7 @@ def every_operation(base_url: str) -> None:
         call(admin_redeliver, deliveries.items[0].id, client=client)
         call(list_admin_inboxes, client=client)
         call(list_admin_keys, client=client)
+        call(admin_reset_key, "sandbox-key-b", client=client)
         call(wait_admin_changes, client=client)
         call(reset_vendor, client=client)
         call(admin_reset, client=client)

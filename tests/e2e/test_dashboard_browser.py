@@ -246,3 +246,37 @@ def test_dashboard_fits_a_phone(
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
     finally:
         page.context.close()
+
+
+def test_dashboard_resets_one_key_after_confirmation(
+    board: Page, api: httpx.Client, sandbox: SandboxServer
+) -> None:
+    mine = api.post("/api/interop/v1/drafts", json={"author_rpps": AUTHOR}).json()["id"]
+    with httpx.Client(
+        base_url=sandbox.base_url, headers={"Authorization": "Bearer sandbox-key-b"}, timeout=30
+    ) as other:
+        theirs = other.post("/api/interop/v1/drafts", json={"author_rpps": AUTHOR}).json()["id"]
+        expect(draft_item(board, mine)).to_have_count(1)
+        expect(draft_item(board, theirs)).to_have_count(1)
+
+        board.get_by_label("Clé à réinitialiser").select_option("sandbox-key-a")
+        board.get_by_role("button", name="Effacer les données de cette clé…").click()
+        question = board.locator("#key-reset-question")
+        expect(question).to_have_text(
+            "Effacer les données de la clé Vendor A (sandbox-key-a) ? Son webhook est conservé. "
+            "C'est définitif."
+        )
+        board.get_by_role("button", name="Annuler").last.click()  # nothing wiped yet
+        expect(question).to_be_hidden()
+        assert api.get(f"/api/interop/v1/drafts/{mine}").status_code == 200
+
+        board.get_by_role("button", name="Effacer les données de cette clé…").click()
+        board.get_by_role("button", name="Oui, effacer", exact=True).click()
+        done = board.locator("#key-reset-done")
+        expect(done).to_be_visible()
+        expect(done).to_contain_text("Clé Vendor A (sandbox-key-a) réinitialisée")
+        expect(draft_item(board, mine)).to_have_count(0)
+        expect(draft_item(board, theirs)).to_have_count(1)
+        assert api.get(f"/api/interop/v1/drafts/{mine}").status_code == 404
+        assert other.get(f"/api/interop/v1/drafts/{theirs}").status_code == 200
+    assert board.evaluate("window.__sameDocument") is True  # no reload

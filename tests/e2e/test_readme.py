@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.e2e.server import SandboxServer
@@ -122,16 +123,59 @@ def test_readme_first_call_leads_to_a_report(module_sandbox: SandboxServer, tmp_
 
 
 def test_readme_vendor_example_passes(module_sandbox: SandboxServer, tmp_path: Path) -> None:
-    source = first_python_block("## A vendor's integration test (pytest)")
-    vendor_test = tmp_path / "test_vendor.py"
-    vendor_test.write_text(source)  # as printed: the address comes from SANDBOX_URL
+    # A teammate shares key A: a draft of theirs, their webhook registration.
+    auth = {"Authorization": "Bearer sandbox-key-a"}
+    with httpx.Client(base_url=module_sandbox.base_url, headers=auth, timeout=30) as api:
+        theirs = api.post("/api/interop/v1/drafts", json={}).json()["id"]
+        hook = {"url": f"{module_sandbox.base_url}/_sandbox/inbox/teammate"}
+        registered = api.put("/_sandbox/webhook", json=hook).json()
+
+        source = first_python_block("## A vendor's integration test (pytest)")
+        vendor_test = tmp_path / "test_vendor.py"
+        vendor_test.write_text(source)  # as printed: the address comes from SANDBOX_URL
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(vendor_test)],
+            cwd=tmp_path,
+            env={**os.environ, "SANDBOX_URL": module_sandbox.base_url},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "1 passed" in result.stdout
+
+        # Nothing of the teammate's was wiped or redirected.
+        assert api.get(f"/api/interop/v1/drafts/{theirs}").status_code == 200
+        assert api.get("/_sandbox/webhook").json() == registered
+        assert api.delete("/_sandbox/webhook").json() == {"url": None, "secret": None}
+
+
+def test_readme_vendor_example_leaves_no_webhook_behind(
+    module_sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    # Alone on key B (no webhook before): none after, even though the test registered one.
+    (tmp_path / "test_vendor.py").write_text(
+        first_python_block("## A vendor's integration test (pytest)")
+    )
+    env = {**os.environ, "SANDBOX_URL": module_sandbox.base_url, "SANDBOX_KEY": "sandbox-key-b"}
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(vendor_test)],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_vendor.py"],
         cwd=tmp_path,
-        env={**os.environ, "SANDBOX_URL": module_sandbox.base_url},
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "1 passed" in result.stdout
+    auth = {"Authorization": "Bearer sandbox-key-b"}
+    answer = httpx.get(f"{module_sandbox.base_url}/_sandbox/webhook", headers=auth)
+    assert answer.json() == {"url": None, "secret": None}
+
+
+def test_readme_warns_where_a_reset_is_destructive() -> None:
+    for heading in (
+        "## Dashboard and admin scope",
+        "### Start again: reset your key (sandbox-defined)",
+    ):
+        text = section(heading)
+        assert "share" in text and ("destructive" in text or "wipes what anyone" in text)

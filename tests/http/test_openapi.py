@@ -31,6 +31,7 @@ OPERATION_IDS = {
     "resetVendor",
     "setWebhook",
     "getWebhook",
+    "deleteWebhook",
     "listDeliveries",
     "redeliver",
     "listRequests",
@@ -51,6 +52,7 @@ OPERATION_IDS = {
     "listAdminKeys",
     "waitAdminChanges",
     "adminReset",
+    "adminResetKey",
 }
 
 

@@ -23,9 +23,10 @@ from app.errors import DeliveryNotFound, ValidationFailed
 from app.fixtures import ApiKeyFixture, Fixtures
 from app.models import Draft, DraftStatus, WebhookAttempt, WebhookEndpoint, WebhookEvent
 from app.notifications import deliveries, outbox, webhooks
-from app.notifications.schemas import WebhookBody
+from app.notifications.schemas import WebhookBody, WebhookConfig
 from app.notifications.worker import NO_ENDPOINT, DeliveryWorker
 from tests.helpers import AUTHOR, RECIPIENT, cancel_as_woken
+from tests.receiver import Receiver
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 HOOK = "http://vendor.test/hook"
@@ -207,7 +208,7 @@ def test_run_once_uses_the_endpoint_current_at_each_attempt(
 
     async def go() -> None:
         await worker.run_once()
-        webhooks.set_endpoint(engine, owner_key=KEY.key, body=WebhookBody(url=new_url))
+        webhooks.set_endpoint(engine, api_key=KEY, body=WebhookBody(url=new_url))
         await worker.run_once()
         await worker.aclose()
 
@@ -437,7 +438,7 @@ def test_get_endpoint_fixture_without_secret_gets_a_stable_one(engine: Engine) -
 
 def test_set_endpoint_overrides_the_fixture(engine: Engine) -> None:
     body = WebhookBody(url="https://x.test/h")
-    answer = webhooks.set_endpoint(engine, owner_key=KEY.key, body=body)
+    answer = webhooks.set_endpoint(engine, api_key=KEY, body=body)
     assert str(answer.secret).startswith("whsec_")
     assert webhooks.get_endpoint(engine, api_key=KEY) == answer
     with write_session(engine) as session:
@@ -458,6 +459,8 @@ def test_set_endpoint_overrides_the_fixture(engine: Engine) -> None:
         ({"url": "http:// x.test/"}, "url"),
         ({"url": "http://"}, "url"),
         ({"url": "http://[::::]/h"}, "url"),
+        ({"url": "http://[fe80::1]/h"}, "url"),
+        ({"url": "http://x.test/h", "rotate_secret": "yes"}, "rotate_secret"),
     ],
 )
 def test_webhook_body_rejects_bad_input(body: object, field: str) -> None:
@@ -490,3 +493,95 @@ def test_enqueue_wakes_the_worker_after_commit_only(engine: Engine) -> None:
     unsubscribe()
     drafts.visit_draft(engine, draft_id=_published(engine), base_url="http://s", owner_key=KEY.key)
     assert woken == ["woken"]
+
+
+# --- Secrets kept, rotated on request; DELETE back to the fixtures' (SPEC §6) ----------
+
+
+def test_set_endpoint_keeps_the_fixtures_secret_when_none_is_given(engine: Engine) -> None:
+    answer = webhooks.set_endpoint(engine, api_key=KEY, body=WebhookBody(url="http://x.test/1"))
+    assert answer.secret == SECRET
+    derived = ApiKeyFixture(key="k-derived", name="D", webhook_url=HOOK)
+    kept = webhooks.set_endpoint(engine, api_key=derived, body=WebhookBody(url="http://x.test/2"))
+    assert kept.secret == webhooks.fixture_secret("k-derived")  # the one GET showed before
+
+
+def test_set_endpoint_keeps_a_registered_secret_and_rotates_on_request(engine: Engine) -> None:
+    first = webhooks.set_endpoint(engine, api_key=BARE, body=WebhookBody(url="http://x.test/1"))
+    assert str(first.secret).startswith("whsec_")  # the key had none: a new one
+    again = webhooks.set_endpoint(engine, api_key=BARE, body=WebhookBody(url="http://x.test/2"))
+    assert again == WebhookConfig(url="http://x.test/2", secret=first.secret)
+    rotated = webhooks.set_endpoint(
+        engine, api_key=BARE, body=WebhookBody(url="http://x.test/2", rotate_secret=True)
+    )
+    assert rotated.secret not in (None, first.secret)
+    Webhook(str(rotated.secret))
+    given = webhooks.set_endpoint(
+        engine, api_key=BARE, body=WebhookBody(url="http://x.test/3", secret=SECRET)
+    )
+    assert given.secret == SECRET
+    assert webhooks.get_endpoint(engine, api_key=BARE) == given
+
+
+def test_delete_endpoint_returns_to_the_fixtures_webhook(engine: Engine) -> None:
+    webhooks.set_endpoint(
+        engine, api_key=KEY, body=WebhookBody(url="http://x.test/1", rotate_secret=True)
+    )
+    restored = webhooks.delete_endpoint(engine, api_key=KEY)
+    assert restored == WebhookConfig(url=HOOK, secret=SECRET)
+    assert webhooks.get_endpoint(engine, api_key=KEY) == restored
+    with read_session(engine) as session:
+        assert session.get(WebhookEndpoint, KEY.key) is None
+
+
+def test_delete_endpoint_without_fixtures_webhook_answers_nulls(engine: Engine) -> None:
+    webhooks.set_endpoint(engine, api_key=BARE, body=WebhookBody(url="http://x.test/1"))
+    nulls = WebhookConfig(url=None, secret=None)
+    assert webhooks.delete_endpoint(engine, api_key=BARE) == nulls
+    assert webhooks.delete_endpoint(engine, api_key=BARE) == nulls  # again: still 200's body
+    again = webhooks.set_endpoint(engine, api_key=BARE, body=WebhookBody(url="http://x.test/2"))
+    assert str(again.secret).startswith("whsec_")  # none left to keep: a new one
+
+
+# --- Never to a link-local address, even after resolution (SPEC §7) -------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "host"),
+    [
+        # Registration refuses this one; a fixtures file checked by an older version did not.
+        ("http://169.254.169.254/latest/meta-data/", "169.254.169.254"),
+        ("http://2852039166:9/hook", "2852039166"),  # as the resolver reads a bare number
+        ("http://169.254.43518:9/hook", "169.254.43518"),  # and a short dotted form
+    ],
+)
+def test_worker_never_connects_to_a_link_local_address(
+    engine: Engine, settings: Settings, url: str, host: str
+) -> None:
+    # The worker's own client (no transport injected): the check is in its transport.
+    _published(engine, key=BARE.key)
+    webhooks.set_endpoint(engine, api_key=BARE, body=WebhookBody.model_construct(url=url))
+    _run(DeliveryWorker(engine=engine, settings=settings, fixtures=FIXTURES))
+    [attempt] = _attempts(engine)
+    assert attempt.status_code is None
+    assert attempt.error == (
+        f"refused: {host} resolves to the link-local address 169.254.169.254: not sent"
+    )
+
+
+def test_worker_sends_to_a_name_that_resolves_to_loopback(
+    engine: Engine, settings: Settings
+) -> None:
+    receiver = Receiver(secret=SECRET).start()
+    try:
+        _published(engine, key=BARE.key)
+        url = receiver.url.replace("127.0.0.1", "localhost")
+        body = WebhookBody(url=url, secret=SECRET)
+        webhooks.set_endpoint(engine, api_key=BARE, body=body)
+        _run(DeliveryWorker(engine=engine, settings=settings, fixtures=FIXTURES))
+    finally:
+        receiver.stop()
+    [attempt] = _attempts(engine)
+    assert (attempt.status_code, attempt.error) == (204, None)
+    [received] = receiver.received
+    assert received.verified

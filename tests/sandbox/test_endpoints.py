@@ -223,6 +223,92 @@ def test_set_webhook_keeps_a_given_secret(client: TestClient) -> None:
     assert client.put("/_sandbox/webhook", json=body, headers=auth()).json() == body
 
 
+def test_put_webhook_without_secret_keeps_the_current_one(client: TestClient) -> None:
+    first = client.put("/_sandbox/webhook", json={"url": "http://127.0.0.1:9/a"}, headers=auth())
+    moved = client.put("/_sandbox/webhook", json={"url": "http://127.0.0.1:9/b"}, headers=auth())
+    assert moved.status_code == 200
+    assert moved.json() == {"url": "http://127.0.0.1:9/b", "secret": first.json()["secret"]}
+    assert client.get("/_sandbox/webhook", headers=auth()).json() == moved.json()
+
+
+def test_put_webhook_rotates_the_secret_only_when_asked(client: TestClient) -> None:
+    first = client.put("/_sandbox/webhook", json={"url": "http://127.0.0.1:9/a"}, headers=auth())
+    body = {"url": "http://127.0.0.1:9/a", "rotate_secret": True}
+    rotated = client.put("/_sandbox/webhook", json=body, headers=auth()).json()
+    assert rotated["secret"].startswith("whsec_")
+    assert rotated["secret"] != first.json()["secret"]
+    both = {**body, "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
+    chosen = client.put("/_sandbox/webhook", json=both, headers=auth())
+    assert chosen.json()["secret"] == both["secret"]  # a new secret, the one given
+
+
+def test_delete_webhook_without_fixtures_webhook_answers_nulls(client: TestClient) -> None:
+    client.put("/_sandbox/webhook", json={"url": "http://127.0.0.1:9/a"}, headers=auth())
+    nulls = {"url": None, "secret": None}
+    answer = client.delete("/_sandbox/webhook", headers=auth())
+    assert (answer.status_code, answer.json()) == (200, nulls)
+    assert client.get("/_sandbox/webhook", headers=auth()).json() == nulls
+    assert client.delete("/_sandbox/webhook", headers=auth()).json() == nulls  # idempotent
+    assert_problem(client.delete("/_sandbox/webhook"), 401, "unauthorized")
+
+
+def test_delete_webhook_returns_to_the_fixtures_webhook(tmp_path: Path) -> None:
+    fixtures = tmp_path / "fixtures.yaml"
+    fixtures.write_text(
+        "api_keys:\n  - key: k-hooked\n    name: Hooked\n"
+        "    webhook_url: http://127.0.0.1:9000/hook\n"
+        "    webhook_secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n"
+        "practitioners: []\n"
+    )
+    fixture_hook = {
+        "url": "http://127.0.0.1:9000/hook",
+        "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    }
+    settings = Settings(data_dir=tmp_path / "data", fixtures=fixtures)
+    with TestClient(create_app(settings)) as client:
+        wait_ready(client)
+        mine = client.put(
+            "/_sandbox/webhook", json={"url": "http://127.0.0.1:9/mine"}, headers=auth("k-hooked")
+        )
+        assert mine.json() == {**fixture_hook, "url": "http://127.0.0.1:9/mine"}  # secret kept
+        answer = client.delete("/_sandbox/webhook", headers=auth("k-hooked"))
+        assert (answer.status_code, answer.json()) == (200, fixture_hook)
+        assert client.get("/_sandbox/webhook", headers=auth("k-hooked")).json() == fixture_hook
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "https://169.254.0.1:8443/hook",
+        "http://2852039166/",  # 169.254.169.254, as the system resolver reads it
+    ],
+)
+def test_put_webhook_refuses_a_link_local_target(client: TestClient, url: str) -> None:
+    before = client.get("/_sandbox/webhook", headers=auth()).json()
+    response = client.put("/_sandbox/webhook", json={"url": url}, headers=auth())
+    assert_problem(response, 422, "validation_failed")
+    [error] = response.json()["errors"]
+    assert (error["field"], error["code"]) == ("url", "link_local_target")
+    assert client.get("/_sandbox/webhook", headers=auth()).json() == before  # nothing stored
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/h",
+        "http://[::1]:9/h",
+        "http://10.0.0.7/h",
+        "http://192.168.1.20/h",
+        "http://172.17.0.1:9000/h",
+        "http://host.docker.internal:9000/h",
+    ],
+)
+def test_put_webhook_allows_loopback_and_private_targets(client: TestClient, url: str) -> None:
+    response = client.put("/_sandbox/webhook", json={"url": url}, headers=auth())
+    assert (response.status_code, response.json()["url"]) == (200, url)
+
+
 @pytest.mark.parametrize("body", [{"url": "javascript:alert(1)"}, {"url": ""}, {}, []])
 def test_set_webhook_rejects_a_bad_url(client: TestClient, body: object) -> None:
     assert_problem(

@@ -182,42 +182,70 @@ async function follow() {
   }
 }
 
-// --- Reset --------------------------------------------------------------------------------------
+// --- Resets: everything, or one key's data; each asks before it wipes ---------------------
 
-function setUpReset() {
-  const ask = $("reset-ask");
-  const confirm = $("reset-confirm");
-  const done = $("reset-done");
-  $("reset-start").addEventListener("click", () => {
+/** Wire the ask → confirm → done steps of the buttons `${prefix}-…`; `run` wipes and says what. */
+function confirmed(prefix, { question, run }) {
+  const ask = $(`${prefix}-ask`);
+  const confirm = $(`${prefix}-confirm`);
+  const done = $(`${prefix}-done`);
+  const go = $(`${prefix}-go`);
+  $(`${prefix}-start`).addEventListener("click", () => {
+    if (question) $(`${prefix}-question`).textContent = question();
     ask.hidden = true;
     confirm.hidden = false;
     done.hidden = true;
-    $("reset-cancel").focus();
+    $(`${prefix}-cancel`).focus();
   });
-  $("reset-cancel").addEventListener("click", () => {
+  $(`${prefix}-cancel`).addEventListener("click", () => {
     confirm.hidden = true;
     ask.hidden = false;
-    $("reset-start").focus();
+    $(`${prefix}-start`).focus();
   });
-  $("reset-go").addEventListener("click", async () => {
-    $("reset-go").disabled = true;
+  go.addEventListener("click", async () => {
+    go.disabled = true;
     try {
-      const { deleted } = await call(`${API}/reset`, { method: "POST" });
-      done.textContent =
-        `Sandbox réinitialisé : ${plural(deleted.drafts, "demande effacée", "demandes effacées")}, ` +
-        `${plural(deleted.deliveries, "notification", "notifications")}, ` +
-        `${plural(deleted.journal, "appel", "appels")}.`;
+      done.textContent = await run();
       done.hidden = false;
       confirm.hidden = true;
       ask.hidden = false;
-      $("reset-start").focus();
-      ctx.inboxItems.clear();
+      $(`${prefix}-start`).focus();
       await refresh();
     } catch (error) {
       showProblem(error);
     } finally {
-      $("reset-go").disabled = false;
+      go.disabled = false;
     }
+  });
+}
+
+function counts(deleted) {
+  return (
+    `${plural(deleted.drafts, "demande effacée", "demandes effacées")}, ` +
+    `${plural(deleted.deliveries, "notification", "notifications")}, ` +
+    `${plural(deleted.journal, "appel", "appels")}`
+  );
+}
+
+function setUpReset() {
+  confirmed("reset", {
+    run: async () => {
+      const { deleted } = await call(`${API}/reset`, { method: "POST" });
+      ctx.inboxItems.clear();
+      return `Sandbox réinitialisé : ${counts(deleted)}.`;
+    },
+  });
+  const select = $("key-reset-key");
+  const chosen = () => select.options[select.selectedIndex];
+  confirmed("key-reset", {
+    question: () =>
+      `Effacer les données de la clé ${chosen().text} ? Son webhook est conservé. C'est définitif.`,
+    run: async () => {
+      const option = chosen();
+      const path = `${API}/keys/${encodeURIComponent(option.value)}/reset`;
+      const { deleted } = await call(path, { method: "POST" });
+      return `Clé ${option.text} réinitialisée : ${counts(deleted)}.`;
+    },
   });
 }
 
