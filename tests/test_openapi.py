@@ -50,6 +50,11 @@ OPERATION_IDS = {
     "listAdminKeys",
     "waitAdminChanges",
     "adminReset",
+    "createReceiverCheck",
+    "getReceiverCheck",
+    "listReceiverChecks",
+    "adminCreateReceiverCheck",
+    "listAdminReceiverChecks",
 }
 
 

@@ -14,6 +14,9 @@ from omnidoc_sandbox_client import AuthenticatedClient
 from omnidoc_sandbox_client.api.omnidoc_interop_api import attach_files, create_draft
 from omnidoc_sandbox_client.api.sandbox_defined import (
     complete_draft,
+    create_receiver_check,
+    get_receiver_check,
+    list_receiver_checks,
     download_file,
     get_draft,
     get_report,
@@ -33,6 +36,9 @@ from omnidoc_sandbox_client.models import (
     Patient,
     Problem,
     PublishBody,
+    ReceiverCheck,
+    ReceiverCheckBody,
+    ReceiverCheckList,
 )
 from omnidoc_sandbox_client.types import File
 
@@ -131,6 +137,29 @@ def main(base_url: str) -> None:
         assert (invalid.status, invalid.code) == (422, "validation_failed")
         assert invalid.errors and invalid.errors[0].field == "author_rpps"
         assert invalid.errors[0].code == "rpps_format"
+
+        # The receiver check, aimed at the sandbox's own inbox: it answers 200 to
+        # everything, so the five cases a receiver must refuse fail.
+        started = create_receiver_check.sync(
+            client=client,
+            body=ReceiverCheckBody(
+                url=f"{base_url}/_sandbox/inbox/client-flow",
+                secret="whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            ),
+        )
+        assert isinstance(started, ReceiverCheck), started
+        check = started
+        while check.status.value == "running":
+            check = get_receiver_check.sync(check_id=str(started.id), client=client, wait=3)
+            assert isinstance(check, ReceiverCheck), check
+        assert check.status.value == "failed"
+        failed = [case.name for case in check.cases if case.verdict.value == "fail"]
+        assert failed == [
+            "bad_signature", "missing_signature", "tampered_body", "stale_timestamp",
+            "future_timestamp",
+        ]  # fmt: skip
+        listed = list_receiver_checks.sync(client=client)
+        assert isinstance(listed, ReceiverCheckList) and listed.items[0].id == started.id
     print("client flow ok")
 
 
