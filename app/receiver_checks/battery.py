@@ -80,7 +80,7 @@ class Battery:
     cases: tuple[Case, ...]
 
 
-_HINTS = {
+HINTS = {
     "valid": "your receiver refused a correctly signed event: verify `webhook-signature` "
     "over the raw body with the endpoint's secret (the base64 after `whsec_`), signed content "
     "`{webhook-id}.{webhook-timestamp}.{body}`, then answer 2xx.",
@@ -122,6 +122,7 @@ HINT_TIMEOUT = (
 HINT_CONNECTION = (
     "nothing answered at this URL: check that the receiver listens there (host, port, path)."
 )
+HINT_RUN_AGAIN = "run the check again."
 HINT_SLOW = (
     "answer within 2 s: acknowledge first and do the work afterwards; slow answers end in "
     "timeouts and retries."
@@ -264,26 +265,26 @@ def build_battery(
 
     accept, reject = Expect.ACCEPT, Expect.REJECT
     cases = [
-        Case("valid", accept, (valid,), _HINTS["valid"]),
-        Case("duplicate", accept, (duplicate,), _HINTS["duplicate"]),
-        Case("multiple_signatures", accept, (rotated,), _HINTS["multiple_signatures"]),
+        Case("valid", accept, (valid,), HINTS["valid"]),
+        Case("duplicate", accept, (duplicate,), HINTS["duplicate"]),
+        Case("multiple_signatures", accept, (rotated,), HINTS["multiple_signatures"]),
         Case(
             "unknown_type",
             accept,
             (delivery("unknown_type", f"a signed event of type {PROBE_TYPE}", probe),),
-            _HINTS["unknown_type"],
+            HINTS["unknown_type"],
         ),
         Case(
             "extra_fields",
             accept,
             (delivery("extra_fields", "a signed event with unknown members", _dumps(extra)),),
-            _HINTS["extra_fields"],
+            HINTS["extra_fields"],
         ),
         Case(
             "non_ascii",
             accept,
             (delivery("non_ascii", "a signed event holding é, œ, … and 🩺", _dumps(non_ascii)),),
-            _HINTS["non_ascii"],
+            HINTS["non_ascii"],
         ),
         Case(
             "out_of_order",
@@ -292,7 +293,7 @@ def build_battery(
                 delivery("out_of_order.completed", "a signed `completed` event", completed),
                 delivery("out_of_order.in_progress", "an earlier `in_progress` event", earlier),
             ),
-            _HINTS["out_of_order"],
+            HINTS["out_of_order"],
         ),
         Case(
             "bad_signature",
@@ -305,7 +306,7 @@ def build_battery(
                     sign_with=impostor,
                 ),
             ),
-            _HINTS["bad_signature"],
+            HINTS["bad_signature"],
         ),
         Case(
             "missing_signature",
@@ -318,7 +319,7 @@ def build_battery(
                     body=in_progress,
                 ),
             ),
-            _HINTS["missing_signature"],
+            HINTS["missing_signature"],
         ),
         Case(
             "tampered_body",
@@ -331,7 +332,7 @@ def build_battery(
                     signed_body=in_progress,
                 ),
             ),
-            _HINTS["tampered_body"],
+            HINTS["tampered_body"],
         ),
         Case(
             "stale_timestamp",
@@ -344,7 +345,7 @@ def build_battery(
                     at=now - SKEW,
                 ),
             ),
-            _HINTS["stale_timestamp"],
+            HINTS["stale_timestamp"],
         ),
         Case(
             "future_timestamp",
@@ -357,7 +358,7 @@ def build_battery(
                     at=now + SKEW,
                 ),
             ),
-            _HINTS["future_timestamp"],
+            HINTS["future_timestamp"],
         ),
     ]
     return Battery(secret=secret, now=now, draft_id=draft_id, cases=tuple(cases))
@@ -447,5 +448,5 @@ def unsent(name: str, reason: str) -> CaseResult:
         status_code=None,
         duration_ms=0.0,
         detail=f"Not sent: {reason}.",
-        hint="run the check again.",
+        hint=HINT_RUN_AGAIN,
     )

@@ -154,7 +154,7 @@ async def admin_create_receiver_check(
         base_url=base_url,
     )
     service.launch(runtime, started)
-    return AdminReceiverCheck(**started.check.model_dump(), owner_key=api_key.key)
+    return service.admin_view(started.check, owner_key=api_key.key)
 
 
 @admin_router.get(

@@ -88,10 +88,18 @@ class AdminReceiverCheckBody(ReceiverCheckBody):
     owner_key: str = Field(max_length=200, description="The API key whose receiver is checked.")
 
 
+class AdminCaseResult(CaseResult):
+    """A case as the dashboard shows it: with its title and hint in French."""
+
+    title_fr: str
+    hint_fr: str | None
+
+
 class AdminReceiverCheck(ReceiverCheck):
-    """A receiver check and the key it belongs to."""
+    """A receiver check, the key it belongs to, its cases with their French."""
 
     owner_key: str
+    cases: list[AdminCaseResult]  # type: ignore[assignment]
 
 
 class AdminReceiverCheckList(BaseModel):

@@ -28,9 +28,10 @@ from app.fixtures import ApiKeyFixture
 from app.longpoll import newest_page
 from app.models import Draft, ReceiverCheckRecord, new_id, utcnow
 from app.notifications.targets import check_target_url
-from app.receiver_checks import runner
+from app.receiver_checks import french, runner
 from app.receiver_checks.battery import EXPECTED, Battery, build_battery, unsent
 from app.receiver_checks.schemas import (
+    AdminCaseResult,
     AdminReceiverCheck,
     CaseResult,
     CheckStatus,
@@ -219,9 +220,22 @@ def list_admin_checks(
 ) -> list[AdminReceiverCheck]:
     """Every key's checks (one key's when given), newest first, with their key."""
     return [
-        AdminReceiverCheck(**to_wire(row).model_dump(), owner_key=row.owner_key)
+        admin_view(to_wire(row), owner_key=row.owner_key)
         for row in _page(engine, owner_key=owner_key, after=after)
     ]
+
+
+def admin_view(check: ReceiverCheck, *, owner_key: str) -> AdminReceiverCheck:
+    """The check as the dashboard shows it: its key, and each case's French."""
+    cases = [
+        AdminCaseResult(
+            **case.model_dump(), title_fr=french.TITLES[case.name], hint_fr=french.hint(case.hint)
+        )
+        for case in check.cases
+    ]
+    return AdminReceiverCheck(
+        **check.model_dump(exclude={"cases"}), owner_key=owner_key, cases=cases
+    )
 
 
 def _page(

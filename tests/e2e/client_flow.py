@@ -15,11 +15,11 @@ from omnidoc_sandbox_client.api.omnidoc_interop_api import attach_files, create_
 from omnidoc_sandbox_client.api.sandbox_defined import (
     complete_draft,
     create_receiver_check,
-    get_receiver_check,
-    list_receiver_checks,
     download_file,
     get_draft,
+    get_receiver_check,
     get_report,
+    list_receiver_checks,
     publish_draft,
     visit_draft,
 )

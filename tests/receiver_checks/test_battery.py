@@ -93,11 +93,11 @@ def test_build_battery_signature_cases() -> None:
     ("name", "answer", "verdict", "hint"),
     [
         ("valid", Answer(204, 5.0), Verdict.PASS, None),
-        ("valid", Answer(401, 5.0), Verdict.FAIL, battery._HINTS["valid"]),
+        ("valid", Answer(401, 5.0), Verdict.FAIL, battery.HINTS["valid"]),
         ("valid", Answer(200, 2500.0), Verdict.WARN, battery.HINT_SLOW),
-        ("unknown_type", Answer(500, 5.0), Verdict.FAIL, battery._HINTS["unknown_type"]),
+        ("unknown_type", Answer(500, 5.0), Verdict.FAIL, battery.HINTS["unknown_type"]),
         ("bad_signature", Answer(401, 5.0), Verdict.PASS, None),
-        ("bad_signature", Answer(200, 5.0), Verdict.FAIL, battery._HINTS["bad_signature"]),
+        ("bad_signature", Answer(200, 5.0), Verdict.FAIL, battery.HINTS["bad_signature"]),
         ("bad_signature", Answer(500, 5.0), Verdict.FAIL, battery.HINT_SERVER_ERROR_ON_REJECT),
         ("bad_signature", Answer(302, 5.0), Verdict.FAIL, battery.HINT_REDIRECT),
         ("valid", Answer(None, 5.0, error="timeout"), Verdict.FAIL, battery.HINT_TIMEOUT),
@@ -116,4 +116,4 @@ def test_judge_out_of_order_takes_the_slowest_and_the_last() -> None:
     assert (result.verdict, result.status_code, result.duration_ms) == (Verdict.WARN, 202, 2100.0)
     failed = judge(_case("out_of_order"), [Answer(204, 10.0), Answer(409, 10.0)])
     assert failed.verdict == Verdict.FAIL
-    assert failed.hint == battery._HINTS["out_of_order"]
+    assert failed.hint == battery.HINTS["out_of_order"]

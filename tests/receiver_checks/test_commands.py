@@ -13,13 +13,17 @@ from standardwebhooks import Webhook, WebhookVerificationError
 
 from tests.e2e.server import console_script
 from tests.receiver_checks.receivers import (
+    ACCEPT_CASES,
     BEHAVIOURS,
     EXPECTED_FAILURES,
+    REJECT_CASES,
     SECRET,
     accepts_everything,
     correct,
     serving,
 )
+
+EXPECTED_ORDER = (*ACCEPT_CASES, *REJECT_CASES)
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -36,7 +40,7 @@ def test_check_receiver_exits_0_when_passed(tmp_path: Path) -> None:
     assert "PASSED: 12 cases, 0 failed, 0 warned" in result.stdout
     suite = ET.parse(report).getroot().find("testsuite")
     assert suite is not None
-    assert [case.get("name") for case in suite.iter("testcase")][0] == "valid"
+    assert [case.get("name") for case in suite.iter("testcase")] == list(EXPECTED_ORDER)
     assert suite.get("tests") == "12" and suite.get("failures") == "0"
 
 

@@ -65,4 +65,4 @@ def test_junit_carries_each_failure_and_its_hint() -> None:
     }
     hints = {case.name: case.hint for case in check.cases}
     for name, failure in failed.items():
-        assert failure is not None and failure.get("message") == hints[name]
+        assert failure is not None and failure.get("message") == hints[str(name)]
