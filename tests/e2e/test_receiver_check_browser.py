@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, ConsoleMessage, Error, Locator, Page, expect
 
 from tests.e2e.server import SandboxServer
 from tests.receiver_checks.receivers import SECRET, accepts_everything, correct, serving
@@ -37,11 +37,16 @@ def page(browser: Browser, sandbox: SandboxServer) -> Iterator[Page]:
     page = context.new_page()
     errors: list[str] = []
     # Script errors and CSP refusals; a problem answer (409) the panel explains is not one.
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on(
-        "console",
-        lambda message: "Content Security Policy" in message.text and errors.append(message.text),
-    )
+
+    def on_console(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            errors.append(message.text)
+
+    def on_error(error: Error) -> None:
+        errors.append(str(error))
+
+    page.on("pageerror", on_error)
+    page.on("console", on_console)
     page.goto("/")
     page.get_by_label("Jeton d'administration").fill(TOKEN)
     page.get_by_role("button", name="Ouvrir le tableau de bord").click()
