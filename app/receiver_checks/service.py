@@ -23,7 +23,13 @@ from sqlmodel import Session, col, select
 
 from app.db import read_session, write_session
 from app.drafts import canonical_context
-from app.errors import NoWebhook, ReceiverCheckNotFound, ReceiverCheckRunning
+from app.errors import (
+    FieldIssue,
+    NoWebhook,
+    ReceiverCheckNotFound,
+    ReceiverCheckRunning,
+    ValidationFailed,
+)
 from app.fixtures import ApiKeyFixture
 from app.longpoll import newest_page
 from app.models import Draft, ReceiverCheckRecord, new_id, utcnow
@@ -41,6 +47,7 @@ from app.receiver_checks.schemas import (
     case_results,
 )
 from app.runtime import Runtime
+from app.validation import CONTEXT_MAX_BYTES
 from app.webhooks import effective_endpoint
 
 logger = logging.getLogger("omnidoc_sandbox")
@@ -97,7 +104,16 @@ def start_check(
     context: dict[str, Any] = (
         body.context.root if body.context is not None else {"receiver_check": check_id}
     )
-    draft = Draft(owner_key=api_key.key, text=DRAFT_TEXT, context_json=canonical_context(context))
+    context_json = canonical_context(context)
+    size = len((context_json or "").encode())
+    if size > CONTEXT_MAX_BYTES:  # the create's rule: the check's draft is a draft like any
+        message = (
+            f"context must be at most {CONTEXT_MAX_BYTES} bytes as compact UTF-8 JSON, got {size}."
+        )
+        raise ValidationFailed(
+            message, errors=[FieldIssue("context", "context_too_large", message)]
+        )
+    draft = Draft(owner_key=api_key.key, text=DRAFT_TEXT, context_json=context_json)
     row = ReceiverCheckRecord(
         id=check_id,
         owner_key=api_key.key,

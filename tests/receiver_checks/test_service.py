@@ -67,6 +67,14 @@ def test_start_check_keeps_the_given_context(engine: Engine, settings: Settings)
     assert draft is not None and draft.context_json == '{"a":1}'
 
 
+def test_start_check_refuses_a_context_too_large(engine: Engine, settings: Settings) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        _start(
+            engine, settings, url="http://127.0.0.1:9/x", secret=SECRET, context={"a": "x" * 20_000}
+        )
+    assert caught.value.errors[0].code == "context_too_large"
+
+
 def test_start_check_refuses_link_local_targets(engine: Engine, settings: Settings) -> None:
     with pytest.raises(ValidationFailed) as caught:
         _start(engine, settings, url="http://169.254.169.254/latest", secret=SECRET)
