@@ -126,3 +126,28 @@ def test_receiver_check_cut_off_by_a_restart(make_server: MakeServer) -> None:
     assert check["status"] == "failed"
     assert len(check["cases"]) == 12
     assert all(RESTARTED in case["detail"] for case in check["cases"])
+
+
+def test_admin_create_receiver_check(module_sandbox: SandboxServer) -> None:
+    base = module_sandbox.base_url
+    admin = f"{base}/_sandbox/admin/receiver-checks"
+    unknown = httpx.post(admin, json={"owner_key": "nobody", "url": "http://127.0.0.1:9/x"})
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"][0]["field"] == "owner_key"
+    foreign = httpx.post(
+        admin, json={"owner_key": KEY_A}, headers={"Origin": "http://evil.example"}
+    )
+    assert foreign.status_code == 403
+    assert foreign.json()["code"] == "cross_origin_request"
+    with serving(BEHAVIOURS["fails_unknown_types"]) as url:
+        answer = httpx.post(admin, json={"owner_key": KEY_A, "url": url, "secret": SECRET})
+        assert answer.status_code == 201, answer.text
+        check_id = answer.json()["id"]
+        assert answer.json()["owner_key"] == KEY_A
+        _finished(base, check_id)
+    listed = httpx.get(admin, params={"owner_key": KEY_A}).json()["items"]
+    assert listed[0]["id"] == check_id
+    unknown_type = next(case for case in listed[0]["cases"] if case["name"] == "unknown_type")
+    assert unknown_type["verdict"] == "fail"
+    assert unknown_type["title_fr"] == "Type d'événement inconnu"
+    assert unknown_type["hint_fr"].startswith("Ignorez les types d'événements")
