@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from dataclasses import dataclass, field
 
@@ -26,6 +27,8 @@ class Runtime:
     ready: bool = False
     # Wrong admin tokens per client (app.admin_throttle): in-process, per app.
     admin_failures: FailureThrottle = field(default_factory=FailureThrottle)
+    # Receiver checks running in this process (app.receiver_checks), held until done.
+    checks: set[asyncio.Task[None]] = field(default_factory=set)
 
 
 def of_app(app: object) -> Runtime | None:

@@ -9,6 +9,14 @@ from __future__ import annotations
 
 # One per code of app.errors.CATALOG (a test walks the catalogue and fails on a gap).
 PROBLEMS: dict[str, str] = {
+    "no_webhook": (
+        "Aucun webhook pour cette clé : indiquez l'URL et le secret du récepteur, ou "
+        "enregistrez-les d'abord (PUT /_sandbox/webhook)."
+    ),
+    "receiver_check_not_found": "Vérification du récepteur introuvable pour cette clé.",
+    "receiver_check_running": (
+        "Une vérification du récepteur est déjà en cours pour cette clé : attendez sa fin."
+    ),
     "key_not_found": "Clé API inconnue du sandbox : vérifiez la clé choisie dans la liste.",
     "host_not_allowed": (
         "En-tête Host refusé : ce nom ne désigne pas ce sandbox. Ajoutez-le à "

@@ -11,6 +11,7 @@ from app.db import retry_on_conflict, wipe_data, write_session
 from app.drafts import scenarios, uploads
 from app.models import Draft, FaultRule, JournalEntry, StoredFile
 from app.notifications import outbox
+from app.receiver_checks import service as receiver_checks
 from app.sandbox.schemas import AdminResetCounts, ResetCounts
 
 
@@ -43,6 +44,7 @@ def _delete_rows(engine: Engine, *, owner_key: str) -> tuple[list[str], ResetCou
             .all()
         )
         scenarios.forget(session, draft_ids=drafts_of_key)  # answers booked for them
+        receiver_checks.delete_for_key(session, owner_key=owner_key)  # a running one stops
         drafts = session.execute(delete(Draft).where(col(Draft.owner_key) == owner_key))
         journal = session.execute(
             delete(JournalEntry).where(col(JournalEntry.owner_key) == owner_key)

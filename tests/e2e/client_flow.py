@@ -19,17 +19,20 @@ from typing import Any
 from omnidoc_sandbox_client import AuthenticatedClient, Client
 from omnidoc_sandbox_client.api.omnidoc_interop_api import attach_files, create_draft
 from omnidoc_sandbox_client.api.sandbox_defined import (
+    admin_create_receiver_check,
     admin_redeliver,
     admin_reset,
     admin_reset_key,
     cancel_draft,
     complete_draft,
     create_fault,
+    create_receiver_check,
     delete_faults,
     delete_webhook,
     download_admin_file,
     download_file,
     get_draft,
+    get_receiver_check,
     get_report,
     get_webhook,
     healthz,
@@ -38,10 +41,12 @@ from omnidoc_sandbox_client.api.sandbox_defined import (
     list_admin_drafts,
     list_admin_inboxes,
     list_admin_keys,
+    list_admin_receiver_checks,
     list_admin_requests,
     list_deliveries,
     list_faults,
     list_inbox,
+    list_receiver_checks,
     list_requests,
     publish_draft,
     readyz,
@@ -53,6 +58,7 @@ from omnidoc_sandbox_client.api.sandbox_defined import (
     wait_admin_changes,
 )
 from omnidoc_sandbox_client.models import (
+    AdminReceiverCheckBody,
     AttachFilesBody,
     CompleteBody,
     Context,
@@ -69,6 +75,9 @@ from omnidoc_sandbox_client.models import (
     Patient,
     Problem,
     PublishBody,
+    ReceiverCheck,
+    ReceiverCheckBody,
+    ReceiverCheckList,
     VendorReset,
     WebhookBody,
     WebhookConfig,
@@ -171,6 +180,29 @@ def whole_flow(base_url: str) -> None:
         assert invalid.errors and invalid.errors[0].field == "author_rpps"
         assert invalid.errors[0].code == "rpps_format"
 
+        # The receiver check, aimed at the sandbox's own inbox: it answers 200 to
+        # everything, so the five cases a receiver must refuse fail.
+        started = create_receiver_check.sync(
+            client=client,
+            body=ReceiverCheckBody(
+                url=f"{base_url}/_sandbox/inbox/client-flow",
+                secret="whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            ),
+        )
+        assert isinstance(started, ReceiverCheck), started
+        check = started
+        while check.status.value == "running":
+            check = get_receiver_check.sync(check_id=str(started.id), client=client, wait=3)
+            assert isinstance(check, ReceiverCheck), check
+        assert check.status.value == "failed"
+        failed = [case.name for case in check.cases if case.verdict.value == "fail"]
+        assert failed == [
+            "bad_signature", "missing_signature", "tampered_body", "stale_timestamp",
+            "future_timestamp",
+        ]  # fmt: skip
+        listed = list_receiver_checks.sync(client=client)
+        assert isinstance(listed, ReceiverCheckList) and listed.items[0].id == started.id
+
         # The webhook registration: a secret kept when none is given, then forgotten.
         first = set_webhook.sync(
             client=client, body=WebhookBody(url=f"{base_url}/_sandbox/inbox/c")
@@ -187,9 +219,8 @@ def whole_flow(base_url: str) -> None:
     # The admin scope (open: no OMNIDOC_ADMIN_TOKEN here): one key's data reset.
     with Client(base_url=base_url, raise_on_unexpected_status=True) as admin:
         reset = admin_reset_key.sync(key="sandbox-key-a", client=admin)
-        assert isinstance(reset, VendorReset) and reset.deleted.drafts == 1, (
-            reset
-        )  # the flow's draft
+        # The flow's draft and the receiver check's.
+        assert isinstance(reset, VendorReset) and reset.deleted.drafts == 2, reset
 
 
 CALLED: list[str] = []
@@ -216,6 +247,10 @@ def every_operation(base_url: str) -> None:
         call(get_webhook, client=client)
         call(delete_webhook, client=client)
         call(set_webhook, client=client, body=WebhookBody(url=hook))
+        check = call(create_receiver_check, client=client)  # no body: the key's webhook
+        while check.status.value == "running":
+            check = call(get_receiver_check, str(check.id), client=client, wait=5)
+        call(list_receiver_checks, client=client)
 
         empty = call(create_draft, client=client)  # no body: every field is optional
         assert isinstance(empty, DraftCreated), empty
@@ -257,6 +292,10 @@ def every_operation(base_url: str) -> None:
         call(admin_redeliver, deliveries.items[0].id, client=client)
         call(list_admin_inboxes, client=client)
         call(list_admin_keys, client=client)
+        secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+        for_b = AdminReceiverCheckBody(owner_key="sandbox-key-b", url=hook, secret=secret)
+        call(admin_create_receiver_check, client=client, body=for_b)
+        call(list_admin_receiver_checks, client=client)
         call(admin_reset_key, "sandbox-key-b", client=client)
         call(wait_admin_changes, client=client)
         call(reset_vendor, client=client)

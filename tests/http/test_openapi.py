@@ -53,6 +53,11 @@ OPERATION_IDS = {
     "waitAdminChanges",
     "adminReset",
     "adminResetKey",
+    "createReceiverCheck",
+    "getReceiverCheck",
+    "listReceiverChecks",
+    "adminCreateReceiverCheck",
+    "listAdminReceiverChecks",
 }
 
 
