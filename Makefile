@@ -8,7 +8,7 @@ PORT = 8000
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run test test-fast lint format openapi lock screenshots clean
+.PHONY: install run test test-db test-fast lint format openapi lock screenshots clean
 
 install: $(STAMP)
 
@@ -33,6 +33,11 @@ PYTEST := $(BIN)/python -m pytest -n $(JOBS) --dist loadscope
 
 test: lint
 	$(PYTEST) $(PYTEST_ARGS)
+
+# The tests that reach the database, browser tests aside: CI's PostgreSQL pass
+# (OMNIDOC_TEST_DATABASE_URL=postgresql+psycopg://… make test-db; `make test` with it runs all).
+test-db: install
+	$(PYTEST) -m "db and not browser" $(PYTEST_ARGS)
 
 # The same without the end-to-end tests (real server processes): a quick loop while coding.
 test-fast: lint

@@ -22,6 +22,17 @@ from tests.helpers import wait_ready
 TEST_DATABASE_URL = os.environ.get("OMNIDOC_TEST_DATABASE_URL")
 
 
+_DATABASE_FIXTURES = frozenset({"database_url", "module_database_url"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `db` every test that reaches the test database, so the PostgreSQL pass
+    (`make test-db`) runs those and leaves the rest, which no database changes, to SQLite."""
+    for item in items:
+        if _DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.db)
+
+
 @pytest.fixture(scope="session")
 def _postgres_admin() -> Iterator[Engine | None]:
     """One autocommit connection pool to the test server for the whole session."""

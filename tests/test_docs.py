@@ -13,23 +13,33 @@ from app.longpoll import MAX_WAIT_SECONDS
 from tests.readme import blocks, section
 
 ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "app"
+# Every module by its path under app/: `cli.py`, `drafts/service.py`.
 MODULES = sorted(
-    path.name
-    for folder in (ROOT / "app", ROOT / "app" / "routes")
-    for path in folder.glob("*.py")
-    if path.name != "__init__.py"
+    str(path.relative_to(APP)) for path in APP.rglob("*.py") if path.name != "__init__.py"
 )
-
-
-@pytest.mark.parametrize("module", MODULES)
-def test_readme_layout_names_every_module(module: str) -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert module in readme.split("## Development", 1)[1]
+PACKAGES = sorted(path.parent.name for path in APP.glob("*/__init__.py"))
 
 
 @pytest.mark.parametrize("module", MODULES)
 def test_architecture_names_every_module(module: str) -> None:
-    assert module in (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    assert f"`{module}`" in (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", PACKAGES + [m for m in MODULES if "/" not in m])
+def test_readme_layout_names_every_package_and_shared_module(name: str) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    layout = readme.split("## Development", 1)[1]
+    assert name in layout
+
+
+def test_architecture_lists_the_packages_as_the_import_test_does() -> None:
+    """The table of docs/architecture.md and tests/test_architecture.py's LAYERS agree."""
+    from tests.test_architecture import LAYERS
+
+    doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    listed = [m for m in re.findall(r"^\| `([a-z_]+)/` \|", doc, flags=re.M)]
+    assert listed == [layer for layer in LAYERS if layer not in ("main", "cli")]
 
 
 def test_readme_long_polls_fit_the_client_timeout() -> None:
