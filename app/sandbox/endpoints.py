@@ -35,13 +35,16 @@ from app.http.openapi import SANDBOX, problems, success
 from app.http.validation_report import apply_report
 from app.longpoll import After, Wait, listing
 from app.notifications import deliveries, webhooks
-from app.sandbox import inbox, resets
+from app.sandbox import clock, inbox, resets
 from app.sandbox.schemas import (
+    ClockAdvanceBody,
+    ClockAdvanced,
     CompleteBody,
     Delivery,
     DeliveryList,
     InboxList,
     InboxRecorded,
+    PerformedMove,
     PublishBody,
     VendorReset,
     WebhookBody,
@@ -158,6 +161,27 @@ async def cancel_draft(
     """Test helper: cancel (`temporary`, `draft` or `in_progress` → `cancelled`)."""
     return await run_in_threadpool(
         drafts.cancel_draft, engine, draft_id=draft_id, owner_key=api_key.key, base_url=base_url
+    )
+
+
+@router.post(
+    "/clock/advance",
+    response_model=ClockAdvanced,
+    responses=problems(*_BODY_ERRORS, Unauthorized),
+)
+async def advance_clock(
+    api_key: CurrentKey, runtime: RuntimeDep, body: ClockAdvanceBody
+) -> ClockAdvanced:
+    """Perform now what this key has scheduled within `seconds`, in due order: scenario
+    practitioners' answers and webhook retries (each once, whatever the workers). Nothing
+    is shifted for later calls; the times recorded are the real ones."""
+    performed = await clock.advance(runtime, owner_key=api_key.key, seconds=body.seconds)
+    return ClockAdvanced(
+        advanced_seconds=body.seconds,
+        performed=[
+            PerformedMove(kind=move.kind, draft_id=move.draft_id, due_at=move.due_at)
+            for move in performed
+        ],
     )
 
 

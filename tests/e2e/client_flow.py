@@ -21,6 +21,7 @@ from omnidoc_sandbox_client.api.omnidoc_interop_api import attach_files, create_
 from omnidoc_sandbox_client.api.sandbox_defined import (
     admin_redeliver,
     admin_reset,
+    advance_clock,
     cancel_draft,
     complete_draft,
     create_fault,
@@ -52,6 +53,7 @@ from omnidoc_sandbox_client.api.sandbox_defined import (
 )
 from omnidoc_sandbox_client.models import (
     AttachFilesBody,
+    ClockAdvanceBody,
     CompleteBody,
     Context,
     DeliveryList,
@@ -218,6 +220,7 @@ def every_operation(base_url: str) -> None:
         call(create_fault, client=client, body=FaultBody(status=503))
         call(list_faults, client=client)
         call(delete_faults, client=client)
+        call(advance_clock, client=client, body=ClockAdvanceBody(seconds=60))
         call(record_inbox, "minimal", client=client)  # no body
         call(list_inbox, "minimal", client=client)
         linted = call(lint_prefill, client=client, body=LintRequest(fragment=""))

@@ -27,6 +27,7 @@ OPERATION_IDS = {
     "visitDraft",
     "publishDraft",
     "completeDraft",
+    "advanceClock",
     "cancelDraft",
     "resetVendor",
     "setWebhook",
