@@ -8,11 +8,17 @@ another site must not be able to wipe the sandbox or replay notifications.
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
 
 from app import urls
 from app.admin import service as admin
@@ -25,12 +31,15 @@ from app.admin.schemas import (
     AdminReset,
     ChangeCursor,
     InboxSummaryList,
+    SnapshotImported,
 )
+from app.drafts import multipart_stream
 from app.errors import (
     AdminUnauthorized,
     CrossOriginRequest,
     DeliveryNotFound,
     FileNotFound,
+    SnapshotInvalid,
     ValidationFailed,
 )
 from app.http.deps import (
@@ -45,7 +54,7 @@ from app.http.deps import (
 from app.http.openapi import SANDBOX, binary, problems
 from app.longpoll import After, Wait, listing, wait_for_items
 from app.pages import web
-from app.sandbox import resets
+from app.sandbox import resets, snapshots
 
 router = APIRouter(
     prefix=f"{urls.SANDBOX_PREFIX}/admin",
@@ -228,3 +237,126 @@ async def admin_reset(request: Request, runtime: RuntimeDep, engine: EngineDep) 
     web.check_same_origin(request, runtime)
     deleted = await run_in_threadpool(resets.reset_all, engine, settings=runtime.settings)
     return AdminReset(deleted=deleted)
+
+
+# A tar archive; served as octet-stream, the media type generated clients read as bytes.
+SNAPSHOT_MEDIA_TYPE = "application/octet-stream"
+
+
+def snapshot_response(runtime: RuntimeDep, path: Path, *, filename: str) -> FileResponse:
+    """A snapshot written to a temp file, sent, then removed."""
+    return FileResponse(
+        path,
+        media_type=SNAPSHOT_MEDIA_TYPE,
+        filename=filename,
+        headers={"Cache-Control": "private, no-store"},
+        background=BackgroundTask(path.unlink, missing_ok=True),
+    )
+
+
+async def write_snapshot(runtime: RuntimeDep, *, owner_key: str | None) -> Path:
+    """The snapshot, streamed to a temp file of the data dir (memory stays flat)."""
+    assert runtime.engine is not None
+    runtime.settings.data_dir.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix="snapshot-export-", dir=runtime.settings.data_dir)
+    os.close(fd)
+    path = Path(name)
+    try:
+        await run_in_threadpool(
+            snapshots.export_to_path,
+            runtime.engine,
+            path,
+            settings=runtime.settings,
+            owner_key=owner_key,
+        )
+    except BaseException:
+        await run_in_threadpool(path.unlink, missing_ok=True)
+        raise
+    return path
+
+
+def snapshot_filename(scope: str) -> str:
+    return f"omnidoc-sandbox-{scope}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.tar"
+
+
+@router.get(
+    "/export",
+    response_class=FileResponse,
+    responses={
+        **binary(SNAPSHOT_MEDIA_TYPE, description="The snapshot of everything, as a download."),
+        **problems(AdminUnauthorized),
+    },
+    openapi_extra=OPEN_OR_TOKEN,
+)
+async def admin_export(runtime: RuntimeDep) -> Response:
+    """A snapshot of every key's data (drafts, file bytes, deliveries with their attempts,
+    journal, faults, inboxes, registered webhooks): one file, `POST /_sandbox/admin/import`
+    or `omnidoc-sandbox import` reads it on SQLite or PostgreSQL."""
+    path = await write_snapshot(runtime, owner_key=None)
+    return snapshot_response(runtime, path, filename=snapshot_filename("all"))
+
+
+async def _receive_snapshot(request: Request, runtime: RuntimeDep, into: Path) -> Path:
+    """The snapshot of the body: raw, or the multipart part `file`; not bound by
+    OMNIDOC_MAX_BODY_BYTES (a snapshot holds every file)."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.lower().startswith("multipart/"):
+        receiver = multipart_stream.Receiver(tmp_dir=into, max_file_bytes=2**62, slots=1)
+        try:
+            await multipart_stream.receive(
+                receiver,
+                request.stream(),
+                boundary=multipart_stream.boundary_of(content_type),
+                body_limit=2**62,
+            )
+        finally:
+            for part in receiver.parts:
+                if part.handle is not None:
+                    part.handle.close()
+        if not receiver.parts:
+            raise SnapshotInvalid("Send the snapshot as the body, or as a multipart part `file`.")
+        return receiver.parts[0].temp_path
+    path = into / "snapshot.tar"
+    handle = await run_in_threadpool(path.open, "wb")
+    try:
+        async for chunk in request.stream():
+            await run_in_threadpool(handle.write, chunk)
+    finally:
+        await run_in_threadpool(handle.close)
+    return path
+
+
+@router.post(
+    "/import",
+    response_model=SnapshotImported,
+    responses=problems(AdminUnauthorized, CrossOriginRequest, SnapshotInvalid),
+    openapi_extra={
+        **OPEN_OR_TOKEN,
+        "requestBody": {
+            "required": True,
+            "description": "The snapshot file (`GET /_sandbox/admin/export`), as the body or "
+            "as a multipart part `file`.",
+            "content": {SNAPSHOT_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+        },
+    },
+)
+async def admin_import(
+    request: Request, runtime: RuntimeDep, engine: EngineDep
+) -> SnapshotImported:
+    """Replace everything with a snapshot; a truncated, changed or newer-format file is
+    refused (422 `snapshot_invalid`, naming what is wrong) and changes nothing."""
+    web.check_same_origin(request, runtime)
+    runtime.settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upload_dir = Path(
+        await run_in_threadpool(
+            tempfile.mkdtemp, prefix="snapshot-upload-", dir=runtime.settings.data_dir
+        )
+    )
+    try:
+        path = await _receive_snapshot(request, runtime, upload_dir)
+        imported = await run_in_threadpool(
+            snapshots.import_file, engine, path, settings=runtime.settings
+        )
+    finally:
+        await run_in_threadpool(shutil.rmtree, upload_dir, True)
+    return SnapshotImported(format=imported.format, tables=imported.tables, files=imported.files)

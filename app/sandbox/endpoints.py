@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse
 
 from app import urls
 from app.drafts import service as drafts
@@ -31,7 +32,7 @@ from app.http.deps import (
     EngineDep,
     RuntimeDep,
 )
-from app.http.openapi import SANDBOX, problems, success
+from app.http.openapi import SANDBOX, binary, problems, success
 from app.http.validation_report import apply_report
 from app.longpoll import After, Wait, listing
 from app.notifications import deliveries, webhooks
@@ -183,6 +184,23 @@ async def advance_clock(
             for move in performed
         ],
     )
+
+
+@router.get(
+    "/export",
+    response_class=FileResponse,
+    responses={
+        **binary("application/octet-stream", description="This key's snapshot, as a download."),
+        **problems(Unauthorized),
+    },
+)
+async def export_vendor(api_key: CurrentKey, runtime: RuntimeDep) -> Response:
+    """A snapshot of this key's own data (drafts, file bytes, deliveries with their
+    attempts, journal, faults, registered webhook), in the format of the admin export."""
+    from app.admin.endpoints import snapshot_filename, snapshot_response, write_snapshot
+
+    path = await write_snapshot(runtime, owner_key=api_key.key)
+    return snapshot_response(runtime, path, filename=snapshot_filename("key"))
 
 
 @router.post("/reset", response_model=VendorReset, responses=problems(Unauthorized))

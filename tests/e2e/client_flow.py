@@ -19,6 +19,8 @@ from typing import Any
 from omnidoc_sandbox_client import AuthenticatedClient
 from omnidoc_sandbox_client.api.omnidoc_interop_api import attach_files, create_draft
 from omnidoc_sandbox_client.api.sandbox_defined import (
+    admin_export,
+    admin_import,
     admin_redeliver,
     admin_reset,
     advance_clock,
@@ -28,6 +30,7 @@ from omnidoc_sandbox_client.api.sandbox_defined import (
     delete_faults,
     download_admin_file,
     download_file,
+    export_vendor,
     get_draft,
     get_report,
     get_webhook,
@@ -221,6 +224,7 @@ def every_operation(base_url: str) -> None:
         call(list_faults, client=client)
         call(delete_faults, client=client)
         call(advance_clock, client=client, body=ClockAdvanceBody(seconds=60))
+        call(export_vendor, client=client)
         call(record_inbox, "minimal", client=client)  # no body
         call(list_inbox, "minimal", client=client)
         linted = call(lint_prefill, client=client, body=LintRequest(fragment=""))
@@ -235,6 +239,8 @@ def every_operation(base_url: str) -> None:
         call(list_admin_inboxes, client=client)
         call(list_admin_keys, client=client)
         call(wait_admin_changes, client=client)
+        snapshot = call(admin_export, client=client)
+        call(admin_import, client=client, body=File(payload=BytesIO(snapshot.payload.read())))
         call(reset_vendor, client=client)
         call(admin_reset, client=client)
 
