@@ -120,7 +120,8 @@ def main() -> None:
     exported = work / "cli.tar"
     peak, seconds = _command_peak([console_script(), "export", str(exported)], cli_env)
     print(
-        f"CLI export: {exported.stat().st_size / 1e6:.0f} MB in {seconds:.1f}s; peak RSS {peak:.1f} MB"
+        f"CLI export: {exported.stat().st_size / 1e6:.0f} MB in {seconds:.1f}s; "
+        f"peak RSS {peak:.1f} MB"
     )
     cli_env["OMNIDOC_DATA_DIR"] = str(work / "imported")
     peak, seconds = _command_peak([console_script(), "import", str(exported), "--yes"], cli_env)
