@@ -215,6 +215,7 @@ def import_snapshot(
     try:
         create_schema(engine)
         imported = snapshots.import_file(engine, file, settings=settings)
+        assert imported is not None  # None only for a seed on a database with data
     except SnapshotInvalid as exc:
         typer.secho(f"error: {exc.detail}", fg="red", err=True)
         raise typer.Exit(1) from None

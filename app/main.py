@@ -36,6 +36,7 @@ from app.pages import web
 from app.runtime import Runtime
 from app.sandbox import endpoints as sandbox
 from app.sandbox import journal_endpoints as journal
+from app.sandbox import snapshots
 from app.sandbox.faults import FaultMiddleware
 from app.sandbox.journal import JournalMiddleware
 
@@ -64,6 +65,8 @@ async def _start(runtime: Runtime) -> None:
         await asyncio.to_thread(uploads.sweep_orphans, runtime.engine, settings=runtime.settings)
     except Exception as exc:
         logger.warning("upload sweep skipped (%s)", type(exc).__name__)
+    # OMNIDOC_SEED: a snapshot for a database still empty (a demo that starts populated).
+    await asyncio.to_thread(snapshots.import_seed, runtime.engine, settings=runtime.settings)
     with loop_connection(runtime.engine) as loop_db:
         runtime.loop_db = loop_db
         runtime.writer = GroupCommit(runtime.engine, inline=loop_db)

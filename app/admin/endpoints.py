@@ -359,4 +359,5 @@ async def admin_import(
         )
     finally:
         await run_in_threadpool(shutil.rmtree, upload_dir, True)
+    assert imported is not None  # None only for a seed on a database with data
     return SnapshotImported(format=imported.format, tables=imported.tables, files=imported.files)

@@ -464,11 +464,24 @@ def _rows(table: Table, staged: Path) -> Iterator[dict[str, Any]]:
                 raise _refuse(f"table {table.name}, row {number}: a value cannot be read") from None
 
 
-def _replace_rows(engine: Engine, verified: Verified) -> dict[str, int]:
-    """Every table emptied, then filled from the snapshot: one transaction."""
+# Any constant: the PostgreSQL advisory lock a seed's import holds (several workers start).
+_SEED_LOCK_KEY = 0x5EED5EED
+
+
+def _replace_rows(
+    engine: Engine, verified: Verified, *, only_if_empty: bool = False
+) -> dict[str, int] | None:
+    """Every table emptied, then filled from the snapshot: one transaction. With
+    `only_if_empty`, nothing is done (None) unless the database is empty, as seen under the
+    write lock, so of several workers starting together one imports the seed."""
     tables = _tables()
     inserted: dict[str, int] = {}
     with write_connection(engine) as conn:
+        if only_if_empty:
+            if engine.dialect.name == "postgresql":
+                conn.execute(select(func.pg_advisory_xact_lock(_SEED_LOCK_KEY)))
+            if not _is_empty(conn):
+                return None
         for table in reversed(tables):
             conn.execute(table.delete())
         for table in tables:
@@ -511,8 +524,13 @@ class Imported:
     files: int
 
 
-def import_file(engine: Engine, path: Path, *, settings: Settings) -> Imported:
-    """Replace everything with the snapshot at `path`, or refuse it and change nothing."""
+def import_file(
+    engine: Engine, path: Path, *, settings: Settings, only_if_empty: bool = False
+) -> Imported | None:
+    """Replace everything with the snapshot at `path`, or refuse it and change nothing.
+
+    `only_if_empty` (the seed): None, and nothing imported, when the database has rows.
+    """
     from app.drafts import uploads
 
     verified = verify(path, staging_parent=settings.data_dir)
@@ -530,7 +548,9 @@ def import_file(engine: Engine, path: Path, *, settings: Settings) -> Imported:
                 raise _refuse(f"file {name} differs from the stored file of the same name")
             os.replace(staged, final)
             moved.append(final)
-        tables = retry_on_conflict(lambda: _replace_rows(engine, verified))
+        replaced = retry_on_conflict(
+            lambda: _replace_rows(engine, verified, only_if_empty=only_if_empty)
+        )
     except BaseException:
         for final in moved:  # all or nothing: the rows were not replaced
             with suppress(OSError):
@@ -538,7 +558,12 @@ def import_file(engine: Engine, path: Path, *, settings: Settings) -> Imported:
         raise
     finally:
         shutil.rmtree(verified.staging, ignore_errors=True)
-    uploads.sweep_orphans(engine, settings=settings)  # the files no row names any more
+    # The files no row names any more (or, when the seed was not needed, that we moved
+    # in: another worker's seed import may name the same files, so only the sweep judges).
+    uploads.sweep_orphans(engine, settings=settings)
+    if replaced is None:
+        return None
+    tables = replaced
     logger.info(
         "snapshot imported: %d tables, %d files", sum(1 for n in tables.values() if n), len(moved)
     )
@@ -547,12 +572,42 @@ def import_file(engine: Engine, path: Path, *, settings: Settings) -> Imported:
     )
 
 
-def database_is_empty(engine: Engine) -> bool:
+def _is_empty(conn: Connection) -> bool:
     """No row in any table (what OMNIDOC_SEED checks: the fixtures are not rows)."""
-    with engine.connect() as conn:
-        for table in _tables():
-            if table.name == "inbox_usage":
-                continue  # a counter, zero when the inbox is empty
-            if conn.execute(select(table).limit(1)).first() is not None:
-                return False
+    for table in _tables():
+        if table.name == "inbox_usage":
+            continue  # a counter, zero when the inbox is empty
+        if conn.execute(select(table).limit(1)).first() is not None:
+            return False
     return True
+
+
+def database_is_empty(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return _is_empty(conn)
+
+
+def import_seed(engine: Engine, *, settings: Settings) -> None:
+    """OMNIDOC_SEED at start: imported when the database is empty, else ignored; logged."""
+    seed = settings.seed
+    if seed is None:
+        return
+    if not database_is_empty(engine):
+        logger.info("OMNIDOC_SEED ignored: the database already holds data")
+        return
+    try:
+        imported = import_file(engine, seed, settings=settings, only_if_empty=True)
+    except SnapshotInvalid as exc:
+        logger.error("OMNIDOC_SEED not imported: %s", exc.detail)
+        return
+    except OSError as exc:
+        logger.error("OMNIDOC_SEED not imported: cannot read it (%s)", exc.strerror or exc)
+        return
+    if imported is None:
+        logger.info("OMNIDOC_SEED ignored: the database already holds data")
+        return
+    logger.info(
+        "OMNIDOC_SEED imported: %d drafts, %d files",
+        imported.tables.get("draft", 0),
+        imported.files,
+    )
