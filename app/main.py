@@ -65,6 +65,7 @@ async def _start(runtime: Runtime) -> None:
         await asyncio.to_thread(uploads.sweep_orphans, runtime.engine, settings=runtime.settings)
     except Exception as exc:
         logger.warning("upload sweep skipped (%s)", type(exc).__name__)
+    await asyncio.to_thread(snapshots.sweep_leftovers, runtime.settings)
     # OMNIDOC_SEED: a snapshot for a database still empty (a demo that starts populated).
     await asyncio.to_thread(snapshots.import_seed, runtime.engine, settings=runtime.settings)
     with loop_connection(runtime.engine) as loop_db:

@@ -39,7 +39,9 @@ from app.errors import (
     CrossOriginRequest,
     DeliveryNotFound,
     FileNotFound,
+    InvalidMultipart,
     SnapshotInvalid,
+    UnsupportedMediaType,
     ValidationFailed,
 )
 from app.http.deps import (
@@ -329,7 +331,13 @@ async def _receive_snapshot(request: Request, runtime: RuntimeDep, into: Path) -
 @router.post(
     "/import",
     response_model=SnapshotImported,
-    responses=problems(AdminUnauthorized, CrossOriginRequest, SnapshotInvalid),
+    responses=problems(
+        AdminUnauthorized,
+        CrossOriginRequest,
+        SnapshotInvalid,
+        UnsupportedMediaType,
+        InvalidMultipart,
+    ),
     openapi_extra={
         **OPEN_OR_TOKEN,
         "requestBody": {

@@ -587,6 +587,32 @@ def database_is_empty(engine: Engine) -> bool:
         return _is_empty(conn)
 
 
+# What an export or an import leaves in the data dir while it runs.
+_LEFTOVER_PREFIXES = ("snapshot-export-", "snapshot-upload-", "snapshot-import-")
+LEFTOVER_AGE_SECONDS = 3600.0
+
+
+def sweep_leftovers(settings: Settings) -> int:
+    """At start: remove what an export or import cut short left (older than an hour, so
+    another worker's transfer in progress is not touched); the count removed."""
+    removed = 0
+    if not settings.data_dir.is_dir():
+        return 0
+    cutoff = time.time() - LEFTOVER_AGE_SECONDS
+    for path in settings.data_dir.iterdir():
+        if not path.name.startswith(_LEFTOVER_PREFIXES):
+            continue
+        with suppress(OSError):
+            if path.stat().st_mtime > cutoff:
+                continue
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+            removed += 1
+    return removed
+
+
 def import_seed(engine: Engine, *, settings: Settings) -> None:
     """OMNIDOC_SEED at start: imported when the database is empty, else ignored; logged."""
     seed = settings.seed

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import tarfile
 import time
 from collections.abc import Iterator
@@ -357,3 +358,25 @@ def test_cli_export_and_import_on_a_stopped_server(tmp_path: Path, cli_env: Any)
     refused = runner.invoke(cli, ["import", str(damaged), "--yes"])
     assert refused.exit_code == 1
     assert "Snapshot refused, nothing changed" in refused.output
+
+
+def test_start_up_removes_old_leftovers_only(tmp_path: Path) -> None:
+    settings = _settings(tmp_path / "data")
+    settings.data_dir.mkdir(parents=True)
+    old_dir = settings.data_dir / "snapshot-upload-old"
+    old_dir.mkdir()
+    (old_dir / "snapshot.tar").write_bytes(b"cut short")
+    old_file = settings.data_dir / "snapshot-export-old"
+    old_file.write_bytes(b"cut short")
+    fresh = settings.data_dir / "snapshot-export-fresh"  # another worker's, in progress
+    fresh.write_bytes(b"streaming")
+    unrelated = settings.data_dir / "sandbox.db"
+    unrelated.write_bytes(b"")
+    an_hour_ago = time.time() - snapshots.LEFTOVER_AGE_SECONDS - 60
+    for path in (old_dir, old_file):
+        os.utime(path, (an_hour_ago, an_hour_ago))
+    assert snapshots.sweep_leftovers(settings) == 2
+    assert sorted(p.name for p in settings.data_dir.iterdir()) == [
+        "sandbox.db",
+        "snapshot-export-fresh",
+    ]
