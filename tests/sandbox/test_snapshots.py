@@ -218,6 +218,13 @@ def test_round_trip_keeps_every_row_and_byte(
     listed = back.get(f"{DRAFTS}/{temporary}", headers=auth()).json()["files"]
     body = back.get(f"{DRAFTS}/{temporary}/files/{listed[0]['id']}", headers=auth()).content
     assert body in (PNG, PDF)
+    # New rows after an import take new ids (PostgreSQL's sequences moved past the rows').
+    for client in (target, back):
+        assert client.post(DRAFTS, json={}, headers=auth()).status_code == 200
+        assert client.post("/_sandbox/inbox/after", json={}).status_code == 200
+        assert client.post("/_sandbox/faults", json={"status": 500}, headers=auth()).is_success
+        journal = client.get("/_sandbox/requests", headers=auth()).json()["items"]
+        assert journal[0]["path"] == DRAFTS and journal[0]["status"] == 200
 
 
 def test_vendor_export_holds_only_the_keys_data(tmp_path: Path, sandbox_factory: Any) -> None:
