@@ -191,3 +191,44 @@ def test_advance_with_two_workers_performs_each_move_once(make_server: MakeServe
             if e["payload"]["data"]["status"] in ("completed", "cancelled")
         )
         assert set(moves.values()) == {1} and len(moves) == len(answers + declines)
+
+
+def test_advance_with_two_workers_makes_each_retry_once(
+    make_server: MakeServer, receiver: Receiver
+) -> None:
+    receiver.default_status = 500
+    # The first retry a minute later: within the test, only the advances make retries.
+    schedule = {"OMNIDOC_WEBHOOK_RETRY_SCHEDULE": "60,120,600,3600,7200"}
+    server = make_server({**FIXTURES, **schedule}, "--workers", "2")
+    deadline = time.monotonic() + 30
+    while server.log().count("ready: database and fixtures loaded") < 2:
+        assert time.monotonic() < deadline, server.log()
+        time.sleep(0.05)
+    with _api(server) as api:
+        api.put("/_sandbox/webhook", json={"url": receiver.url})
+        for _ in range(3):
+            draft_id = api.post("/api/interop/v1/drafts", json={}).json()["id"]
+            assert api.post(f"/_sandbox/drafts/{draft_id}/cancel").status_code == 200
+
+        def first_attempts_recorded() -> bool:
+            items = api.get("/_sandbox/webhooks/deliveries").json()["items"]
+            return len(items) == 3 and all(len(i["attempts"]) == 1 for i in items)
+
+        _until(first_attempts_recorded, "each first attempt recorded")
+
+    def advance_once(_: int) -> list[dict[str, Any]]:
+        with _api(server) as own:
+            performed: list[dict[str, Any]] = _advance(own, 86_400)["performed"]
+            return performed
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(advance_once, range(4)))
+    retries = [move for result in results for move in result]
+    assert {move["kind"] for move in retries} == {"webhook_retry"}
+    assert len(retries) == 3 * 5  # five retries per notification, none twice
+    assert len({(m["draft_id"], m["due_at"]) for m in retries}) == 15
+    with _api(server) as api:
+        items = api.get("/_sandbox/webhooks/deliveries").json()["items"]
+    assert [len(item["attempts"]) for item in items] == [6, 6, 6]
+    assert {item["status"] for item in items} == {"failed"}
+    assert len(receiver.received) == 18
