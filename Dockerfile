@@ -50,6 +50,7 @@ RUN mkdir -p /opt/omnidoc-sandbox \
       /opt/omnidoc-sandbox/fixtures \
  && test -f /opt/omnidoc-sandbox/fixtures/default.yaml \
  && test -f /opt/omnidoc-sandbox/fixtures/compose.yaml \
+ && test -f /opt/omnidoc-sandbox/fixtures/demo-seed.tar \
  && python -c "import app.reports.pdf as r; assert (r.FONTS_DIR / 'DejaVuSans.ttf').is_file()" \
  && omnidoc-sandbox --help >/dev/null
 

@@ -229,6 +229,67 @@ def reset(
     )
 
 
+@cli.command("export")
+def export_snapshot(
+    file: Annotated[Path, typer.Argument(help="Where to write the snapshot (a .tar file).")],
+) -> None:
+    """Write a snapshot of everything (server stopped or running) to FILE."""
+    resume_collector()  # paused for the start of a server (app/__init__.py)
+    settings = get_settings()
+    from app.db import create_db_engine, create_schema  # here, not at the top: see check_url
+    from app.sandbox import snapshots
+
+    engine = create_db_engine(settings)
+    try:
+        create_schema(engine)
+        counts = snapshots.export_to_path(engine, file, settings=settings)
+    except OSError as exc:
+        typer.secho(f"error: cannot write {file}: {exc.strerror or exc}", fg="red", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    rows = sum(counts.tables.values())
+    typer.echo(
+        f"exported {rows} rows and {counts.files} files ({counts.file_bytes} bytes) to {file}"
+    )
+
+
+@cli.command("import")
+def import_snapshot(
+    file: Annotated[Path, typer.Argument(help="A snapshot written by `export`.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Replace everything with the snapshot FILE (creates the database if needed); a bad
+    file is refused and changes nothing."""
+    resume_collector()  # paused for the start of a server (app/__init__.py)
+    settings = get_settings()
+    if not file.is_file():
+        typer.secho(f"error: no such file: {file}", fg="red", err=True)
+        raise typer.Exit(1)
+    if not yes and _stdin_is_terminal():
+        typer.confirm(
+            f"Replace everything in {_safe_database_url(settings)} with {file}?", abort=True
+        )
+    from app.db import create_db_engine, create_schema  # here, not at the top: see check_url
+    from app.errors import SnapshotInvalid
+    from app.sandbox import snapshots
+
+    engine = create_db_engine(settings)
+    try:
+        create_schema(engine)
+        imported = snapshots.import_file(engine, file, settings=settings)
+        assert imported is not None  # None only for a seed on a database with data
+    except SnapshotInvalid as exc:
+        typer.secho(f"error: {exc.detail}", fg="red", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    typer.echo(
+        f"imported {sum(imported.tables.values())} rows and {imported.files} files "
+        f"(format {imported.format}) into {_safe_database_url(settings)}"
+    )
+
+
 def _stdin_is_terminal() -> bool:
     return sys.stdin is not None and sys.stdin.isatty()
 

@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     allowed_hosts: str | None = None
     fixtures: Path = PACKAGED_FIXTURES
     admin_token: str | None = None
+    # A snapshot (README, "Snapshots") imported at start when the database is empty.
+    seed: Path | None = None
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
     max_file_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
     max_files_per_draft: int = Field(default=20, gt=0)

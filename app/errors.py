@@ -174,6 +174,16 @@ class ReceiverCheckNotFound(ApiError):
     )
 
 
+class SnapshotInvalid(ApiError):
+    code = "snapshot_invalid"
+    status = 422
+    title = "Snapshot refused"
+    explanation = (
+        "The snapshot file is truncated, was changed after it was written, or has a newer "
+        "format than this sandbox reads; nothing was imported. The detail names what is wrong."
+    )
+
+
 class MethodNotAllowed(ApiError):
     code = "method_not_allowed"
     status = 405

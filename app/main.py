@@ -16,6 +16,7 @@ from app import resume_collector
 from app.admin import dashboard
 from app.admin import endpoints as admin
 from app.admin import receiver_check_endpoints as admin_receiver_checks
+from app.admin import snapshot_endpoints as admin_snapshots
 from app.config import Settings, get_settings
 from app.db import create_db_engine, create_schema, loop_connection
 from app.drafts import autopilot, uploads
@@ -43,6 +44,7 @@ from app.receiver_checks import service as receiver_check_service
 from app.runtime import Runtime
 from app.sandbox import endpoints as sandbox
 from app.sandbox import journal_endpoints as journal
+from app.sandbox import snapshots
 from app.sandbox.faults import FaultMiddleware
 from app.sandbox.journal import JournalMiddleware
 
@@ -75,6 +77,9 @@ async def _start(runtime: Runtime) -> None:
         await asyncio.to_thread(receiver_check_service.finish_abandoned, runtime.engine)
     except Exception as exc:
         logger.warning("receiver check sweep skipped (%s)", type(exc).__name__)
+    await asyncio.to_thread(snapshots.sweep_leftovers, runtime.settings)
+    # OMNIDOC_SEED: a snapshot for a database still empty (a demo that starts populated).
+    await asyncio.to_thread(snapshots.import_seed, runtime.engine, settings=runtime.settings)
     with loop_connection(runtime.engine) as loop_db:
         runtime.loop_db = loop_db
         runtime.writer = GroupCommit(runtime.engine, inline=loop_db)
@@ -164,6 +169,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(journal.router)
     app.include_router(receiver_checks.router)
     app.include_router(admin_receiver_checks.router)
+    app.include_router(admin_snapshots.router)
     app.include_router(admin.router)
     app.include_router(dashboard.router)
     app.include_router(url_method.router)  # before pages: /interop/drafts/new is not an id

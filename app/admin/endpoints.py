@@ -11,7 +11,8 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
@@ -57,7 +58,8 @@ router = APIRouter(
 )
 
 ApiKeyPath = Annotated[
-    str, Path(max_length=200, description="An API key, as `GET /_sandbox/admin/keys` lists it.")
+    str,
+    PathParam(max_length=200, description="An API key, as `GET /_sandbox/admin/keys` lists it."),
 ]
 OwnerKey = Annotated[str | None, Query(max_length=200, description="Only this API key's items.")]
 # The dashboard's wait between two looks at the shared change cursor while it long-polls

@@ -95,3 +95,11 @@ class ChangeCursor(BaseModel):
 
 class AdminReset(BaseModel):
     deleted: AdminResetCounts
+
+
+class SnapshotImported(BaseModel):
+    """What a snapshot import put in place of everything (README, "Snapshots")."""
+
+    format: int = Field(description="The snapshot's format number.")
+    tables: dict[str, int] = Field(description="Rows imported per table.")
+    files: int = Field(description="Attached files imported, with their bytes.")

@@ -17,6 +17,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from contextlib import suppress
+from datetime import datetime
 from functools import partial
 from typing import TypeVar
 
@@ -45,6 +46,22 @@ def due_draft_ids(engine: Engine, *, limit: int) -> list[str]:
     return list(rows)
 
 
+def next_due_of_key(
+    engine: Engine, *, owner_key: str, due_by: datetime
+) -> tuple[str, datetime] | None:
+    """The key's earliest booked answer due by `due_by`: its draft and due time (the
+    clock's advance)."""
+    with read_session(engine) as session:
+        row = session.exec(
+            select(AutopilotMove.draft_id, AutopilotMove.due_at)
+            .join(Draft, col(Draft.id) == col(AutopilotMove.draft_id))
+            .where(col(Draft.owner_key) == owner_key, col(AutopilotMove.due_at) <= due_by)
+            .order_by(col(AutopilotMove.due_at), col(AutopilotMove.draft_id))
+            .limit(1)
+        ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
 def seconds_until_due(engine: Engine, *, cap: float) -> float:
     """How long the worker may sleep: until the next answer falls due, at most `cap`."""
     with read_session(engine) as session:
@@ -54,21 +71,24 @@ def seconds_until_due(engine: Engine, *, cap: float) -> float:
     return min(max((earliest - utcnow()).total_seconds(), 0.01), cap)
 
 
-def perform(engine: Engine, *, draft_id: str) -> str | None:
+def perform(engine: Engine, *, draft_id: str, due_by: datetime | None = None) -> str | None:
     """Perform one due answer; the draft's new status, LEFT_ALONE, or None if not ours.
+
+    `due_by` (now by default) is later than now only for the clock's advance
+    (app.sandbox.clock), which performs what falls due before then, now.
 
     The conditional DELETE is the claim: on PostgreSQL a racing worker's DELETE waits
     for ours and then finds nothing. The row is locked before the draft, as the vendor
     reset does, and answers by hand lock the draft only, so none of them deadlock.
     """
-    now = utcnow()
+    due_by = due_by or utcnow()
     with write_session(engine) as session:
         move = session.get(AutopilotMove, draft_id)  # never changed once written
-        if move is None or move.due_at > now:
+        if move is None or move.due_at > due_by:
             return None
         claimed = session.execute(
             delete(AutopilotMove)
-            .where(col(AutopilotMove.draft_id) == draft_id, col(AutopilotMove.due_at) <= now)
+            .where(col(AutopilotMove.draft_id) == draft_id, col(AutopilotMove.due_at) <= due_by)
             .execution_options(synchronize_session=False)
         )
         if claimed.rowcount != 1:  # type: ignore[attr-defined]

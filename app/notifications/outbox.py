@@ -148,6 +148,27 @@ def due_heads(
     return [Due(seq, key) for seq, key in rows if seq is not None]
 
 
+def next_retry(
+    engine: Engine, *, owner_key: str, due_by: datetime
+) -> tuple[int, str, datetime] | None:
+    """The key's earliest retry (an event attempted before) due by `due_by` that nobody
+    holds: its seq, draft and due time (the clock's advance)."""
+    now = utcnow()
+    with read_session(engine) as session:
+        row = session.exec(
+            select(WebhookEvent.seq, WebhookEvent.draft_id, WebhookEvent.next_attempt_at)
+            .where(col(WebhookEvent.owner_key) == owner_key)
+            .where(col(WebhookEvent.attempt_count) >= 1)
+            .where(col(WebhookEvent.next_attempt_at) <= due_by)
+            .where(*_claimable(now))
+            .order_by(col(WebhookEvent.next_attempt_at), col(WebhookEvent.seq))
+            .limit(1)
+        ).first()
+    if row is None or row[0] is None or row[2] is None:
+        return None
+    return row[0], row[1], row[2]
+
+
 def seconds_until_due(engine: Engine, *, cap: float, busy_keys: Collection[str] = ()) -> float:
     """How long the worker may sleep: until the next head attempt, at most `cap`."""
     now = utcnow()
@@ -160,9 +181,12 @@ def seconds_until_due(engine: Engine, *, cap: float, busy_keys: Collection[str] 
     return min(max((earliest - now).total_seconds(), 0.01), cap)
 
 
-def claim(engine: Engine, seq: int, *, fixtures: Fixtures) -> Claimed | None:
+def claim(
+    engine: Engine, seq: int, *, fixtures: Fixtures, due_by: datetime | None = None
+) -> Claimed | None:
     """The conditional UPDATE is the lock: rowcount 1 means this process owns the attempt,
-    for LEASE unless renewed.
+    for LEASE unless renewed. `due_by` (now by default) is later only for the clock's
+    advance (app.sandbox.clock), which makes what falls due before then now.
 
     The endpoint is read here, so each attempt goes to the one current at that attempt.
     """
@@ -174,7 +198,7 @@ def claim(engine: Engine, seq: int, *, fixtures: Fixtures) -> Claimed | None:
             update(WebhookEvent)
             .where(
                 col(WebhookEvent.seq) == seq,
-                col(WebhookEvent.next_attempt_at) <= now,
+                col(WebhookEvent.next_attempt_at) <= (due_by or now),
                 *_claimable(now),
             )
             .values(claim_token=token, claimed_until=lease)

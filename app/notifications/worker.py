@@ -255,6 +255,24 @@ class DeliveryWorker:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
+    async def attempt_now(self, claimed: Claimed) -> None:
+        """Make one attempt this caller claimed and wait for it to be recorded, renewing
+        its lease meanwhile (the clock's advance: app.sandbox.clock)."""
+
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(HEARTBEAT_SECONDS)
+                with suppress(Exception):
+                    await _in_thread(partial(outbox.renew, self.engine, [claimed.token]))
+
+        heartbeat = asyncio.create_task(renew())
+        try:
+            await self._attempt(claimed)
+        finally:
+            heartbeat.cancel()
+            with suppress(asyncio.CancelledError):
+                await heartbeat
+
     def _release(self, claimed: Claimed) -> None:
         with suppress(Exception):
             outbox.release(self.engine, claimed)

@@ -44,6 +44,11 @@ PROBLEMS: dict[str, str] = {
     "draft_not_found": "Aucune demande avec cet identifiant n'appartient à cette clé API.",
     "file_not_found": "Ce fichier n'est pas joint à cette demande.",
     "delivery_not_found": "Aucune notification avec cet identifiant n'appartient à cette clé API.",
+    "snapshot_invalid": (
+        "Instantané refusé : le fichier est tronqué, a été modifié après son export ou vient "
+        "d'une version plus récente du sandbox. Rien n'a été importé ; le détail indique "
+        "ce qui ne va pas."
+    ),
     "method_not_allowed": (
         "Cette adresse existe, mais pas avec cette méthode HTTP (l'en-tête Allow les liste)."
     ),

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse
 
 from app import targets, urls
 from app.drafts import service as drafts
@@ -32,12 +33,22 @@ from app.http.deps import (
     EngineDep,
     RuntimeDep,
 )
-from app.http.openapi import SANDBOX, problems, success
+from app.http.openapi import SANDBOX, binary, problems, success
 from app.longpoll import After, Wait, listing
 from app.notifications import deliveries, webhooks
 from app.notifications.schemas import Delivery, DeliveryList, WebhookBody, WebhookConfig
-from app.sandbox import inbox, resets
-from app.sandbox.schemas import CompleteBody, InboxList, InboxRecorded, PublishBody, VendorReset
+from app.sandbox import clock, inbox, resets
+from app.sandbox.schemas import (
+    ClockAdvanceBody,
+    ClockAdvanced,
+    CompleteBody,
+    InboxList,
+    InboxRecorded,
+    PerformedMove,
+    PublishBody,
+    VendorReset,
+)
+from app.sandbox.snapshot_transfers import snapshot_filename, snapshot_response, write_snapshot
 from app.schemas import DraftView
 
 router = APIRouter(prefix=urls.SANDBOX_PREFIX, tags=[SANDBOX], route_class=JsonBodyRoute)
@@ -150,6 +161,42 @@ async def cancel_draft(
     return await run_in_threadpool(
         drafts.cancel_draft, engine, draft_id=draft_id, owner_key=api_key.key, base_url=base_url
     )
+
+
+@router.post(
+    "/clock/advance",
+    response_model=ClockAdvanced,
+    responses=problems(*_BODY_ERRORS, Unauthorized),
+)
+async def advance_clock(
+    api_key: CurrentKey, runtime: RuntimeDep, body: ClockAdvanceBody
+) -> ClockAdvanced:
+    """Perform now what this key has scheduled within `seconds`, in due order: scenario
+    practitioners' answers and webhook retries (each once, whatever the workers). Nothing
+    is shifted for later calls; the times recorded are the real ones."""
+    performed = await clock.advance(runtime, owner_key=api_key.key, seconds=body.seconds)
+    return ClockAdvanced(
+        advanced_seconds=body.seconds,
+        performed=[
+            PerformedMove(kind=move.kind, draft_id=move.draft_id, due_at=move.due_at)
+            for move in performed
+        ],
+    )
+
+
+@router.get(
+    "/export",
+    response_class=FileResponse,
+    responses={
+        **binary("application/octet-stream", description="This key's snapshot, as a download."),
+        **problems(Unauthorized),
+    },
+)
+async def export_vendor(api_key: CurrentKey, runtime: RuntimeDep) -> Response:
+    """A snapshot of this key's own data (drafts, file bytes, deliveries with their
+    attempts, journal, faults, registered webhook), in the format of the admin export."""
+    path = await write_snapshot(runtime, owner_key=api_key.key)
+    return snapshot_response(runtime, path, filename=snapshot_filename("key"))
 
 
 @router.post("/reset", response_model=VendorReset, responses=problems(Unauthorized))

@@ -233,3 +233,28 @@ class LintResult(BaseModel):
     warnings: int
     parameters: list[LintParameter]
     values: dict[str, str]
+
+
+class ClockAdvanceBody(BaseModel):
+    """How far ahead to look: what is scheduled before now + `seconds` happens now."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    seconds: Annotated[
+        int, Field(gt=0, le=2_592_000, strict=True), BeforeValidator(_json_integer)
+    ] = Field(description="1 to 2,592,000 (thirty days).", examples=[3600])
+
+
+class PerformedMove(BaseModel):
+    """One scheduled move, performed by the advance."""
+
+    kind: Literal["autopilot", "webhook_retry"] = Field(
+        description="A scenario practitioner's answer, or a webhook retry."
+    )
+    draft_id: Uuid
+    due_at: Timestamp = Field(description="When it was due.")
+
+
+class ClockAdvanced(BaseModel):
+    advanced_seconds: int
+    performed: list[PerformedMove] = Field(description="In the order they were performed.")

@@ -272,7 +272,7 @@ def test_openapi_admin_scope_has_its_own_scheme(client: TestClient) -> None:
     admin_paths = {
         p: ops for p, ops in document["paths"].items() if p.startswith("/_sandbox/admin")
     }
-    assert len(admin_paths) == 11  # + the per-key reset and the receiver checks
+    assert len(admin_paths) == 13  # + per-key reset, receiver checks, export and import
     for ops in admin_paths.values():
         for op in ops.values():
             assert op["tags"] == ["Sandbox-defined"]

@@ -20,9 +20,12 @@ from omnidoc_sandbox_client import AuthenticatedClient, Client
 from omnidoc_sandbox_client.api.omnidoc_interop_api import attach_files, create_draft
 from omnidoc_sandbox_client.api.sandbox_defined import (
     admin_create_receiver_check,
+    admin_export,
+    admin_import,
     admin_redeliver,
     admin_reset,
     admin_reset_key,
+    advance_clock,
     cancel_draft,
     complete_draft,
     create_fault,
@@ -31,6 +34,7 @@ from omnidoc_sandbox_client.api.sandbox_defined import (
     delete_webhook,
     download_admin_file,
     download_file,
+    export_vendor,
     get_draft,
     get_receiver_check,
     get_report,
@@ -60,6 +64,7 @@ from omnidoc_sandbox_client.api.sandbox_defined import (
 from omnidoc_sandbox_client.models import (
     AdminReceiverCheckBody,
     AttachFilesBody,
+    ClockAdvanceBody,
     CompleteBody,
     Context,
     DeliveryList,
@@ -279,6 +284,8 @@ def every_operation(base_url: str) -> None:
         call(create_fault, client=client, body=FaultBody(status=503))
         call(list_faults, client=client)
         call(delete_faults, client=client)
+        call(advance_clock, client=client, body=ClockAdvanceBody(seconds=60))
+        call(export_vendor, client=client)
         call(record_inbox, "minimal", client=client)  # no body
         call(list_inbox, "minimal", client=client)
         linted = call(lint_prefill, client=client, body=LintRequest(fragment=""))
@@ -298,6 +305,8 @@ def every_operation(base_url: str) -> None:
         call(list_admin_receiver_checks, client=client)
         call(admin_reset_key, "sandbox-key-b", client=client)
         call(wait_admin_changes, client=client)
+        snapshot = call(admin_export, client=client)
+        call(admin_import, client=client, body=File(payload=BytesIO(snapshot.payload.read())))
         call(reset_vendor, client=client)
         call(admin_reset, client=client)
 

@@ -5,7 +5,7 @@
 // reads the listings again. Items are keyed by id and only the ones that changed are
 // rebuilt (dashboard-dom.js: reconcile), so focus and open panels survive updates.
 
-import { $, plural, reconcile } from "./dashboard-dom.js";
+import { $, element, plural, reconcile, time } from "./dashboard-dom.js";
 import {
   buildDelivery,
   buildDraft,
@@ -109,6 +109,7 @@ function render() {
   $("count-drafts").textContent = String(drafts.length);
   $("count-requests").textContent = String(requests.length);
   $("count-deliveries").textContent = String(deliveries.length);
+  renderClock();
 }
 
 function show(name, items, build, keyOf) {
@@ -249,6 +250,153 @@ function setUpReset() {
   });
 }
 
+// --- Clock ---------------------------------------------------------------------------------------
+
+/** What an advance of the chosen key would perform, from the listings already loaded. */
+function scheduledMoves(key, seconds) {
+  const horizon = Date.now() + seconds * 1000;
+  const names = new Map(state.data.drafts.map((d) => [d.id, d.patient ? patientName(d) : ""]));
+  const moves = [];
+  for (const draft of state.data.drafts) {
+    if (draft.owner_key === key && draft.status === "in_progress" && draft.autopilot_due_at) {
+      moves.push({ kind: "autopilot", draft_id: draft.id, due_at: draft.autopilot_due_at });
+    }
+  }
+  for (const delivery of state.data.deliveries) {
+    if (
+      delivery.owner_key === key &&
+      delivery.status === "pending" &&
+      delivery.attempts.length > 0 &&
+      delivery.next_attempt_at
+    ) {
+      moves.push({ kind: "webhook_retry", draft_id: delivery.draft_id, due_at: delivery.next_attempt_at });
+    }
+  }
+  return moves
+    .filter((move) => Date.parse(move.due_at) <= horizon)
+    .sort((a, b) => Date.parse(a.due_at) - Date.parse(b.due_at))
+    .map((move) => ({ ...move, patient: names.get(move.draft_id) || "" }));
+}
+
+function moveText(move) {
+  const what =
+    move.kind === "autopilot"
+      ? "Réponse automatique du praticien de scénario"
+      : "Nouvel essai de la notification";
+  const whom = move.patient ? ` (${move.patient})` : "";
+  return `${what}${whom} : ${time(move.due_at)}`;
+}
+
+function renderClock() {
+  const key = $("clock-key").value;
+  const delay = $("clock-delay");
+  const moves = scheduledMoves(key, Number(delay.value));
+  const label = delay.options[delay.selectedIndex].text;
+  $("clock-preview").textContent = moves.length
+    ? `Délai de ${label} : ${plural(moves.length, "action prévue", "actions prévues")} pour ` +
+      "cette clé, et les nouveaux essais qu'elles programmeront dans ce même délai."
+    : `Délai de ${label} : rien n'est prévu pour cette clé.`;
+  const list = $("clock-moves");
+  list.replaceChildren(...moves.map((move) => element("li", null, moveText(move))));
+}
+
+function setUpClock() {
+  $("clock-key").addEventListener("change", renderClock);
+  $("clock-delay").addEventListener("change", renderClock);
+  $("clock-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const button = $("clock-go");
+    if (button.getAttribute("aria-busy") === "true") return;
+    button.setAttribute("aria-busy", "true");
+    const done = $("clock-done");
+    try {
+      // The vendor scope: the key itself, as its own client would call it.
+      const answer = await call("/_sandbox/clock/advance", {
+        method: "POST",
+        headers: {
+          Accept: "application/json",
+          Authorization: `Bearer ${$("clock-key").value}`,
+          "Content-Type": "application/json",
+        },
+        body: JSON.stringify({ seconds: Number($("clock-delay").value) }),
+      });
+      const autopilot = answer.performed.filter((m) => m.kind === "autopilot").length;
+      const retries = answer.performed.length - autopilot;
+      done.textContent = answer.performed.length
+        ? `Horloge avancée : ${plural(autopilot, "réponse automatique", "réponses automatiques")}` +
+          ` et ${plural(retries, "nouvel essai de notification", "nouveaux essais de notification")}.`
+        : "Horloge avancée : rien n'était prévu dans ce délai.";
+      done.hidden = false;
+      await refresh();
+    } catch (error) {
+      showProblem(error);
+    } finally {
+      button.removeAttribute("aria-busy");
+    }
+  });
+}
+
+// --- Snapshots -----------------------------------------------------------------------------
+
+function setUpSnapshots() {
+  const file = $("snapshot-file");
+  const ask = $("snapshot-ask");
+  const confirm = $("snapshot-confirm");
+  const done = $("snapshot-done");
+  const failed = $("snapshot-failed");
+  file.addEventListener("change", () => {
+    $("snapshot-start").disabled = !file.files.length;
+  });
+  $("snapshot-start").addEventListener("click", () => {
+    ask.hidden = true;
+    confirm.hidden = false;
+    done.hidden = true;
+    failed.hidden = true;
+    $("snapshot-cancel").focus();
+  });
+  $("snapshot-cancel").addEventListener("click", () => {
+    confirm.hidden = true;
+    ask.hidden = false;
+    $("snapshot-start").focus();
+  });
+  $("snapshot-go").addEventListener("click", async () => {
+    const go = $("snapshot-go");
+    go.disabled = true;
+    try {
+      const response = await fetch(`${API}/import`, {
+        method: "POST",
+        credentials: "same-origin",
+        cache: "no-store",
+        headers: { Accept: "application/json", "Content-Type": "application/octet-stream" },
+        body: file.files[0],
+      });
+      if (response.status === 401) throw new SessionExpired();
+      const answer = await response.json();
+      if (response.ok) {
+        const drafts = answer.tables.draft || 0;
+        done.textContent =
+          `Instantané importé : ${plural(drafts, "demande", "demandes")}, ` +
+          `${plural(answer.files, "pièce jointe", "pièces jointes")}.`;
+        done.hidden = false;
+      } else {
+        failed.textContent =
+          "Instantané refusé : rien n'a été modifié. " +
+          `Détail (en anglais) : ${answer.detail || response.status}`;
+        failed.hidden = false;
+      }
+      confirm.hidden = true;
+      ask.hidden = false;
+      $("snapshot-start").focus();
+      ctx.inboxItems.clear();
+      await refresh();
+    } catch (error) {
+      showProblem(error);
+    } finally {
+      go.disabled = false;
+    }
+  });
+}
+
 function start() {
   if (!$("drafts")) return;
   $("filter-key").addEventListener("change", render);
@@ -260,6 +408,8 @@ function start() {
     });
   }
   setUpReset();
+  setUpClock();
+  setUpSnapshots();
   window.setInterval(tickAutopilots, 1000);
   follow();
 }
