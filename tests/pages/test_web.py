@@ -56,6 +56,15 @@ def _request(
     return Request(scope, receive)
 
 
+def _accepted(request: Request, runtime: Runtime) -> bool:
+    """Whether check_same_origin lets the post through (it raises to refuse it)."""
+    try:
+        web.check_same_origin(request, runtime)
+    except CrossOriginRequest:
+        return False
+    return True
+
+
 def test_file_size_in_octets_ko_and_mo() -> None:
     assert web.file_size(512) == "512 octets"
     assert web.file_size(1536) == "1,5 Ko"
@@ -111,28 +120,26 @@ def test_clear_admin_session_expires_the_cookie() -> None:
 
 
 def test_check_same_origin_accepts_a_post_from_the_page(runtime: Runtime) -> None:
-    web.check_same_origin(_request({"Origin": "http://127.0.0.1:8000"}), runtime)
+    assert _accepted(_request({"Origin": "http://127.0.0.1:8000"}), runtime)
 
 
 @pytest.mark.parametrize("site", [None, "same-origin", "none"])
 def test_check_same_origin_accepts_a_post_without_origin(runtime: Runtime, site: str) -> None:
-    web.check_same_origin(_request({"Sec-Fetch-Site": site} if site else {}), runtime)
+    assert _accepted(_request({"Sec-Fetch-Site": site} if site else {}), runtime)
 
 
 def test_check_same_origin_refuses_another_site(runtime: Runtime) -> None:
-    with pytest.raises(CrossOriginRequest):
-        web.check_same_origin(_request({"Origin": "http://evil.example"}), runtime)
+    assert not _accepted(_request({"Origin": "http://evil.example"}), runtime)
 
 
 def test_check_same_origin_refuses_cross_site_without_origin(runtime: Runtime) -> None:
-    with pytest.raises(CrossOriginRequest):
-        web.check_same_origin(_request({"Sec-Fetch-Site": "cross-site"}), runtime)
+    assert not _accepted(_request({"Sec-Fetch-Site": "cross-site"}), runtime)
 
 
 def test_check_same_origin_accepts_the_configured_base_url(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "d", base_url="https://Sandbox.LAN")
     runtime = Runtime(settings=settings, fixtures=load_fixtures(PACKAGED_FIXTURES))
-    web.check_same_origin(_request({"Origin": "https://sandbox.lan"}), runtime)
+    assert _accepted(_request({"Origin": "https://sandbox.lan"}), runtime)
 
 
 def test_read_form_keeps_the_first_value_and_turns_crlf_into_lf() -> None:
