@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+# Starts processes (pip builds the wheel, a fresh interpreter imports it): out of test-fast.
+pytestmark = pytest.mark.e2e
+
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app"
 
