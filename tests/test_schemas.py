@@ -6,15 +6,12 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta, timezone
 
-import pytest
 from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
-from pydantic import ValidationError
 
 from app import identifiers as ids
 from app.drafts.validation import PATIENT_FIELDS, TOP_LEVEL_FIELDS
-from app.sandbox.schemas import CompleteBody, PublishBody
 from app.schemas import (
     INSEE_PATTERN,
     NIR_PATTERN,
@@ -89,24 +86,3 @@ def test_pull_view_echoes_the_patient_as_sent(client: TestClient) -> None:
     draft_id = create_draft(client, {"patient": patient})
     view = client.get(f"/api/interop/v1/drafts/{draft_id}", headers=auth()).json()
     assert view["patient"] == patient
-
-
-@pytest.mark.parametrize(
-    ("body", "code"),
-    [
-        ({"report_text": "nul\x00"}, "invalid_character"),
-        ({"report_text": "\ud800"}, "invalid_character"),
-        ({"report_text": "x" * 20_001}, "too_long"),
-        ({"report_text": 42}, "string_type"),
-        ({"text": "?"}, "extra_forbidden"),
-    ],
-)
-def test_complete_body_refuses(body: object, code: str) -> None:
-    with pytest.raises(ValidationError) as caught:
-        CompleteBody.model_validate(body)
-    assert [error["type"] for error in caught.value.errors()] == [code]
-
-
-def test_publish_body_refuses_unknown_fields() -> None:
-    with pytest.raises(ValidationError):
-        PublishBody.model_validate({"author_rpps": AUTHOR, "recipient": RECIPIENT})

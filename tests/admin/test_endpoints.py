@@ -9,12 +9,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import event
-from sqlmodel import Session
 
-from app.admin.service import ChangeWatch
 from app.config import Settings
-from app.db import create_db_engine, create_schema
-from app.models import InboxItem
 from tests.helpers import (
     AUTHOR,
     KEY_A,
@@ -314,35 +310,6 @@ def test_admin_reset_from_another_site(client: TestClient) -> None:
     draft_id = create_draft(client)
     assert_problem(client.post(f"{ADMIN}/reset", headers=OTHER_SITE), 403, "cross_origin_request")
     assert client.get(f"/api/interop/v1/drafts/{draft_id}", headers=auth()).status_code == 200
-
-
-def test_change_watch_sees_its_writes_at_once_and_other_processes_within_its_max_age(
-    settings: Settings,
-) -> None:
-    """A write through the watched engine makes the cursor stale at once; one through
-    another engine (another server process on the same database) within max_age."""
-    mine, other = create_db_engine(settings), create_db_engine(settings)
-    try:
-        create_schema(mine)
-        watch = ChangeWatch(mine, max_age=0.3)
-        first = watch.compute()
-        assert watch.fresh() == first  # no write since: from memory
-        with Session(mine) as session:
-            session.add(InboxItem(name="mine", method="POST"))
-            session.commit()
-        assert watch.fresh() is None
-        second = watch.compute()
-        assert second != first
-        with Session(other) as session:
-            session.add(InboxItem(name="other", method="POST"))
-            session.commit()
-        deadline = time.monotonic() + 10
-        while watch.compute() == second:
-            assert time.monotonic() < deadline, "another engine's write never seen"
-            time.sleep(0.05)
-    finally:
-        mine.dispose()
-        other.dispose()
 
 
 def test_admin_reset_of_one_key_is_its_vendor_reset(client: TestClient) -> None:

@@ -20,9 +20,21 @@ from app.config import Settings
 from app.db import create_db_engine, read_session, wipe_data, write_session
 from app.drafts import autopilot
 from app.drafts import service as drafts
-from app.fixtures import Autopilot, Practitioner
-from app.models import AutopilotMove, Draft, DraftStatus, WebhookEvent
+from app.models import AutopilotMove, DraftStatus, WebhookEvent
 from app.sandbox import resets
+from tests.drafts.scenario_helpers import (
+    ANSWERS,
+    BASE,
+    DECLINES,
+    REPORT,
+    SILENT,
+    S,
+    _draft,
+    _make_due,
+    _move,
+    _published,
+    _statuses,
+)
 from tests.helpers import (
     AUTHOR,
     KEY_A,
@@ -32,108 +44,6 @@ from tests.helpers import (
     cancel_as_woken,
     create_draft,
 )
-
-S = DraftStatus
-BASE = "http://sandbox.test"
-ANSWERS = "10006789019"
-DECLINES = "10007890121"
-SILENT = "10001234565"
-REPORT = "Avis : lésion d'aspect bénin, surveillance simple."
-
-_PRACTITIONERS = {
-    ANSWERS: Practitioner(
-        rpps=ANSWERS,
-        first_name="Élise",
-        last_name="Marchand",
-        specialty="Rhumatologie",
-        autopilot=Autopilot(outcome="completed", after_seconds=60, report_text=REPORT),
-    ),
-    DECLINES: Practitioner(
-        rpps=DECLINES,
-        first_name="Nicolas",
-        last_name="Perrin",
-        specialty="Ophtalmologie",
-        autopilot=Autopilot(outcome="cancelled", after_seconds=60),
-    ),
-    SILENT: Practitioner(rpps=SILENT, first_name="J", last_name="M", specialty="Dermatologie"),
-}
-
-
-def _directory(rpps: str) -> Practitioner | None:
-    return _PRACTITIONERS.get(rpps)
-
-
-def _published(engine: Engine, recipient: str, key: str = KEY_A) -> str:
-    """A draft of `key` to `recipient`, visited and published."""
-    body = {"author_rpps": AUTHOR, "recipient_rpps": recipient, "context": {"n": 1}}
-    draft_id = drafts.create_draft(engine, owner_key=key, body=body).id
-    drafts.visit_draft(engine, draft_id=draft_id, base_url=BASE, owner_key=key)
-    drafts.publish_draft(
-        engine, draft_id=draft_id, owner_key=key, base_url=BASE, directory=_directory
-    )
-    return draft_id
-
-
-def _make_due(engine: Engine, draft_id: str) -> None:
-    """Move the booked answer's due time into the past (no waiting in unit tests)."""
-    with write_session(engine) as session:
-        session.execute(
-            update(AutopilotMove)
-            .where(col(AutopilotMove.draft_id) == draft_id)
-            .values(due_at=datetime.now(UTC) - timedelta(seconds=1))
-        )
-
-
-def _move(engine: Engine, draft_id: str) -> AutopilotMove | None:
-    with read_session(engine) as session:
-        return session.get(AutopilotMove, draft_id)
-
-
-def _draft(engine: Engine, draft_id: str) -> Draft:
-    with read_session(engine) as session:
-        draft = session.get(Draft, draft_id)
-        assert draft is not None
-        return draft
-
-
-def _statuses(engine: Engine, draft_id: str) -> list[str]:
-    """The statuses notified for the draft, in order."""
-    with read_session(engine) as session:
-        events = session.exec(
-            select(WebhookEvent)
-            .where(WebhookEvent.draft_id == draft_id)
-            .order_by(col(WebhookEvent.seq))
-        ).all()
-    return [json.loads(e.payload)["data"]["status"] for e in events]
-
-
-def test_schedule_books_the_answer_with_the_publication(engine: Engine) -> None:
-    draft_id = _published(engine, ANSWERS)
-    move = _move(engine, draft_id)
-    published_at = _draft(engine, draft_id).published_at
-    assert move is not None and published_at is not None
-    assert move.due_at == published_at + timedelta(seconds=60)
-    assert (move.outcome, move.report_text, move.base_url) == ("completed", REPORT, BASE)
-
-
-def test_schedule_joins_the_publishing_unit_of_work(engine: Engine) -> None:
-    other = drafts.create_draft(engine, owner_key=KEY_A, body={"recipient_rpps": ANSWERS})
-    with pytest.raises(RuntimeError), write_session(engine) as session:
-        row = session.get(Draft, other.id)
-        assert row is not None
-        row.status = S.DRAFT
-        drafts.transition(session, draft=row, to=S.IN_PROGRESS, base_url=BASE, directory=_directory)
-        assert [o for o in session.new if isinstance(o, AutopilotMove)]
-        raise RuntimeError("the publication fails after the booking")
-    assert _move(engine, other.id) is None  # rolled back with it
-
-
-def test_schedule_skips_a_recipient_without_autopilot(engine: Engine) -> None:
-    assert _move(engine, _published(engine, SILENT)) is None
-
-
-def test_schedule_skips_a_recipient_outside_the_directory(engine: Engine) -> None:
-    assert _move(engine, _published(engine, "10000000000")) is None
 
 
 def test_draft_view_shows_autopilot_due_at(engine: Engine) -> None:

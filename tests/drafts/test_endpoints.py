@@ -9,8 +9,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.config import Settings
-from app.drafts.validation_report import warnings_header
-from app.errors import FieldIssue
 from app.main import create_app
 from tests.helpers import AUTHOR, KEY_B, assert_problem, auth, create_draft, wait_ready
 
@@ -170,29 +168,6 @@ def test_create_draft_many_unknown_fields_cut_the_header_not_the_journal(
     entry = client.get("/_sandbox/requests", headers=auth()).json()["items"][0]
     assert [w["field"] for w in entry["warnings"]] == list(body)
     assert entry["warnings"][-1]["message"] == "unknown_299 is not an Omnidoc field."
-
-
-def test_warnings_header_is_cut_at_4_kib() -> None:
-    issues = [FieldIssue(f"patient.field_{i:04d}", "unknown_field", "m") for i in range(500)]
-    header = warnings_header(issues)
-    assert len(header) <= 4096
-    assert header.isascii()
-    decoded = json.loads(header)
-    assert decoded[-1] == {"code": "truncated"}
-    assert decoded[0] == {"field": "patient.field_0000", "code": "unknown_field"}
-    assert len(warnings_header(issues[:3])) < 200
-    assert json.loads(warnings_header(issues[:3]))[-1]["field"] == "patient.field_0002"
-    assert warnings_header([FieldIssue("é", "x", "")]) == '[{"field":"\\u00e9","code":"x"}]'
-
-
-@pytest.mark.parametrize("limit", range(40, 160, 7))
-def test_warnings_header_keeps_as_many_as_fit(limit: int) -> None:
-    issues = [FieldIssue(f"f{i}", "c", "m") for i in range(20)]  # {"field":"fN","code":"c"}
-    header = warnings_header(issues, limit=limit)
-    kept = json.loads(header)[:-1]
-    assert len(header) <= limit
-    assert kept == [{"field": f"f{i}", "code": "c"} for i in range(len(kept))]
-    assert len(header) + len(',{"field":"f10","code":"c"}') > limit  # one more would not fit
 
 
 def test_create_draft_strict_mode_turns_warnings_into_errors(

@@ -18,7 +18,7 @@ from sqlmodel import Session
 from app import runtime
 from app.config import Settings
 from app.drafts import multipart_stream
-from app.drafts.multipart_stream import FIELD, clean_filename, sniff
+from app.drafts.multipart_stream import FIELD
 from app.drafts.uploads import sweep_orphans
 from app.main import create_app
 from app.models import Draft, StoredFile
@@ -393,32 +393,6 @@ def test_attach_files_records_declared_and_sniffed_types(client: TestClient) -> 
     ]
 
 
-def test_clean_filename_keeps_the_extension_when_too_long() -> None:
-    name = clean_filename("é" * 300 + ".pdf")
-    assert len(name) == 255
-    assert name.endswith(".pdf")
-
-
-@pytest.mark.parametrize(
-    ("head", "declared", "expected"),
-    [
-        (b"%PDF-1.7", "application/octet-stream", "application/pdf"),
-        (b"\xff\xd8\xff\xe0", "image/png", "image/jpeg"),
-        (b"GIF89a", "image/gif", "image/gif"),
-        (b"\x00" * 128 + b"DICM", "application/octet-stream", "application/dicom"),
-        (b"PK\x03\x04", "application/zip", "application/zip"),
-        (
-            b"PK\x03\x04",
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        ),
-        (b"hello", "text/plain", None),
-    ],
-)
-def test_sniff(head: bytes, declared: str, expected: str | None) -> None:
-    assert sniff(head, declared) == expected
-
-
 def test_sweep_orphans_removes_leftovers_only(client: TestClient, settings: Settings) -> None:
     draft_id = create_draft(client)
     client.post(files_url(draft_id), files={"file": ("a.png", PNG, "image/png")}, headers=auth())
@@ -453,26 +427,6 @@ def test_sweep_orphans_waits_for_a_commit_in_flight(client: TestClient, settings
     releaser.join()
     assert removed == 1
     assert stored_on_disk(settings) == kept
-
-
-def test_open_locked_survives_a_sweep_before_its_lock(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    target = settings.files_dir / "tmp" / "race.part"
-    real_lock = multipart_stream.try_lock
-    swept: list[bool] = []
-
-    def lock_after_a_sweep(handle: object, *, wait: bool = False) -> bool:
-        if not swept:  # a sweep takes and deletes the new file before our lock
-            swept.append(True)
-            target.unlink()
-        return real_lock(handle, wait=wait)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(multipart_stream, "try_lock", lock_after_a_sweep)
-    with multipart_stream.open_locked(target) as handle:
-        handle.write(b"kept")
-        handle.flush()
-        assert target.read_bytes() == b"kept"
 
 
 def test_sweep_runs_at_start(settings: Settings) -> None:

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from app.http.connections import per_address_limit
 from tests.e2e.server import MakeServer, SandboxServer
 
 pytestmark = pytest.mark.e2e
@@ -114,10 +113,3 @@ def test_a_slow_head_is_closed_and_an_idle_kept_alive_connection_too(
     deadline = time.monotonic() + 20  # uvicorn's keep-alive timeout is 5 s
     assert _closed_by_server(slow, deadline)
     assert _closed_by_server(kept, deadline)
-
-
-def test_one_address_may_hold_most_slots_but_never_all() -> None:
-    assert per_address_limit(500) == 400
-    assert per_address_limit(20) == 16
-    assert per_address_limit(2) == 1
-    assert per_address_limit(1) == 1

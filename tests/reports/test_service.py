@@ -6,11 +6,12 @@ import io
 from datetime import UTC, datetime
 
 import pypdf
-import pytest
+from sqlalchemy import Engine
 
 from app.config import PACKAGED_FIXTURES
+from app.db import read_session, write_session
 from app.fixtures import load_fixtures
-from app.models import Draft
+from app.models import Draft, RenderedReport
 from app.reports import service as reports
 from tests.helpers import AUTHOR, RECIPIENT
 
@@ -75,37 +76,26 @@ def test_render_report_names_a_practitioner_outside_the_directory() -> None:
     assert "RPPS 10000000008 (hors annuaire du sandbox)" in text
 
 
-@pytest.mark.parametrize(
-    "report_text",
-    [
-        "Emoji 😀, CJK 漢字, Łódź, “quotes” – dash… 20 € \x01\x1f\t tab",
-        "x" * 5000,  # one long word
-        "\n".join(["ligne"] * 400),  # several pages
-        "",
-    ],
-)
-def test_render_report_survives_any_unicode(report_text: str) -> None:
-    draft = _completed(report_text=report_text, patient={"last_name": "Ħ𝕏", "first_name": "\u0301"})
-    text = _text(reports.render_report(draft, directory=DIRECTORY))
-    assert "SANDBOX" in text
+def _stored(engine: Engine, draft: Draft) -> bytes | None:
+    with read_session(engine) as session:
+        row = session.get(RenderedReport, draft.id)
+        return row.pdf if row else None
 
 
-@pytest.mark.parametrize(
-    "sent",
-    [
-        "“Avis” – 20 € l’œdème… Œuvre",  # typography French text uses
-        "Ελληνικά Кириллица Łódź ß ŷ",  # Greek, Cyrillic, Latin Extended
-        "dose ≤ 5 mg ± 10 % → 37,5 °C",  # symbols
-    ],
-)
-def test_render_report_keeps_unicode_as_sent(sent: str) -> None:
-    draft = _completed(report_text=sent, patient={**PATIENT, "last_name": sent[:20]})
-    text = _text(reports.render_report(draft, directory=DIRECTORY))
-    assert sent in text
-    assert f"{sent[:20]} Zoé" in text
+def test_stored_report_draws_once_and_stores_the_pdf(engine: Engine) -> None:
+    draft = _completed()
+    with write_session(engine) as session:
+        session.add(draft)
+    assert _stored(engine, draft) is None
+    pdf = reports.stored_report(engine, draft=draft, directory=DIRECTORY)
+    assert "Nævus bénin" in _text(pdf)
+    assert _stored(engine, draft) == pdf
 
 
-def test_render_report_marks_characters_without_a_glyph() -> None:
-    draft = _completed(report_text="Kanji 漢字, hangul 한")  # DejaVu Sans has no CJK
-    text = _text(reports.render_report(draft, directory=DIRECTORY))
-    assert "Kanji \ufffd\ufffd, hangul \ufffd" in text
+def test_stored_report_reads_back_the_stored_pdf(engine: Engine) -> None:
+    draft = _completed()
+    with write_session(engine) as session:
+        session.add(draft)
+        session.flush()
+        session.add(RenderedReport(draft_id=draft.id, pdf=b"%PDF-stored"))
+    assert reports.stored_report(engine, draft=draft, directory=DIRECTORY) == b"%PDF-stored"

@@ -182,13 +182,6 @@ def test_list_deliveries_bad_wait_speaks_of_the_query_parameter(client: TestClie
     assert "Expected: Seconds (≤ 30, fractions allowed)" in error["message"]
 
 
-def test_list_requests_bad_parameters_are_named_together(client: TestClient) -> None:
-    response = client.get("/_sandbox/requests?wait=abc&after=%00", headers=auth())
-    problem = assert_problem(response, 422, "validation_failed")
-    assert problem["detail"].startswith("The query parameters after, wait are not valid")
-    assert {e["field"] for e in problem["errors"]} == {"wait", "after"}
-
-
 def test_helpers_are_scoped_to_the_key(client: TestClient) -> None:
     draft_id = create_draft(client, READY)
     for step in ("visit", "publish", "complete", "cancel"):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -116,12 +115,6 @@ def test_list_requests_calls_without_a_valid_key_are_not_journaled(client: TestC
     assert _journal(client) == []
 
 
-def test_list_requests_needs_a_key(client: TestClient) -> None:
-    response = client.get(URL)
-    assert response.status_code == 401
-    assert response.json()["code"] == "unauthorized"
-
-
 def test_list_requests_helpers_journaled_other_sandbox_calls_not(client: TestClient) -> None:
     draft_id = create_draft(client, {"author_rpps": AUTHOR, "recipient_rpps": RECIPIENT})
     assert client.post(f"/_sandbox/drafts/{draft_id}/visit", headers=auth()).status_code == 200
@@ -150,44 +143,6 @@ def test_list_requests_upload_has_the_draft_id(client: TestClient) -> None:
     entry = _journal(client)[0]
     assert entry["path"] == f"{DRAFTS}/{draft_id}/files/"
     assert (entry["status"], entry["draft_id"]) == (200, draft_id)
-
-
-def test_list_requests_after(client: TestClient) -> None:
-    create_draft(client)
-    [first] = _journal(client)
-    assert _journal(client, query=f"?after={first['id']}") == []
-    second = create_draft(client)
-    [newer] = _journal(client, query=f"?after={first['id']}")
-    assert newer["draft_id"] == second
-
-
-@pytest.mark.parametrize("query", ["after=unknown", "wait=31", "wait=-1", "after=%00"])
-def test_list_requests_bad_query(client: TestClient, query: str) -> None:
-    response = client.get(f"{URL}?{query}", headers=auth())
-    assert response.status_code == 422
-    assert response.json()["code"] == "validation_failed"
-
-
-def test_list_requests_wait_answers_once_a_call_is_made(client: TestClient) -> None:
-    create_draft(client)
-    [first] = _journal(client)
-    answer: dict[str, Any] = {}
-
-    def waiter() -> None:
-        answer["items"] = _journal(client, query=f"?after={first['id']}&wait=10")
-
-    thread = threading.Thread(target=waiter)
-    thread.start()
-    second = create_draft(client)
-    thread.join(timeout=15)
-    assert not thread.is_alive()
-    assert [e["draft_id"] for e in answer["items"]] == [second]
-
-
-def test_list_requests_wait_times_out_empty(client: TestClient) -> None:
-    create_draft(client)
-    [first] = _journal(client)
-    assert _journal(client, query=f"?after={first['id']}&wait=0.2") == []
 
 
 @pytest.fixture
