@@ -4,6 +4,7 @@ templates, static files, fonts and fixtures, and each module imports from it alo
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -49,13 +50,22 @@ def _module_names() -> list[str]:
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     out = tmp_path_factory.mktemp("wheel")
+    # Built from a copy: setuptools writes build/ and *.egg-info beside the sources, which
+    # another build (another test process, a developer's) may be using at the same time.
+    source = tmp_path_factory.mktemp("source")
+    skip = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(APP, source / "app", symlinks=True, ignore=skip)
+    shutil.copytree(ROOT / "fixtures", source / "fixtures", ignore=skip)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, source / name)
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q", "wheel"]
-    subprocess.run(
-        [*pip, "--no-deps", "--no-build-isolation", "--no-index", "-w", str(out), str(ROOT)],
-        check=True,
+    build = subprocess.run(
+        [*pip, "--no-deps", "--no-build-isolation", "--no-index", "-w", str(out), str(source)],
         capture_output=True,
+        text=True,
         timeout=120,
     )
+    assert build.returncode == 0, build.stdout + build.stderr
     (built,) = out.glob("omnidoc_sandbox-*.whl")
     yield built
 
