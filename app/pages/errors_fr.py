@@ -27,6 +27,13 @@ PROBLEMS: dict[str, str] = {
     "draft_not_found": "Aucune demande avec cet identifiant n'appartient à cette clé API.",
     "file_not_found": "Ce fichier n'est pas joint à cette demande.",
     "delivery_not_found": "Aucune notification avec cet identifiant n'appartient à cette clé API.",
+    "test_session_not_found": (
+        "Aucune session de test avec cet identifiant n'appartient à cette clé API."
+    ),
+    "session_running": (
+        "Une session de test est déjà en cours pour cette clé API : terminez-la avant d'en "
+        "ouvrir une autre."
+    ),
     "method_not_allowed": (
         "Cette adresse existe, mais pas avec cette méthode HTTP (l'en-tête Allow les liste)."
     ),
