@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from app import urls
 from app.errors import (
     BodyTooLarge,
+    FieldIssue,
     InvalidJson,
     SessionRunning,
     TestSessionNotFound,
@@ -42,12 +43,6 @@ page_router = APIRouter(include_in_schema=False)
 SessionId = Annotated[
     str, Path(description="The test session's `id`.", json_schema_extra={"format": "uuid"})
 ]
-PAGE_PREFIX = "/test-kit/sessions"
-
-
-def page_url(session_id: str) -> str:
-    """The session's dashboard page (its id is the capability, as a draft's page)."""
-    return f"{PAGE_PREFIX}/{session_id}"
 
 
 @router.get("/requirements", response_model=RequirementList, openapi_extra=PUBLIC)
@@ -76,10 +71,17 @@ async def list_requirements() -> RequirementList:
     ),
 )
 async def create_test_session(
-    api_key: CurrentKey, engine: EngineDep, response: Response, body: TestSessionBody | None = None
+    api_key: CurrentKey,
+    engine: EngineDep,
+    request: Request,
+    response: Response,
+    body: TestSessionBody | None = None,
 ) -> TestSessionView:
     """Open a test session: from now on the sandbox judges the key's own traffic against
     the test kit's tests (one running session per key)."""
+    if body is None and (await request.body()).strip():  # `null`: no body is no bytes
+        message = "The body, when sent, is a JSON object."
+        raise ValidationFailed(message, errors=[FieldIssue("", "model_type", message)])
     body = body or TestSessionBody()
     view = await run_in_threadpool(
         service.open_session, engine, owner_key=api_key.key, resilience=body.resilience
@@ -177,7 +179,7 @@ async def get_test_session_junit(
     return Response(junit_xml(view, key_name=api_key.name), media_type="application/xml")
 
 
-@page_router.get(PAGE_PREFIX + "/{session_id}", response_class=HTMLResponse)
+@page_router.get(urls.TEST_SESSION_PAGE_PREFIX + "/{session_id}", response_class=HTMLResponse)
 async def test_session_page(request: Request, session_id: str, runtime: RuntimeDep) -> Response:
     """The session's page: each test, its result and evidence; reloads while it runs."""
     assert runtime.engine is not None

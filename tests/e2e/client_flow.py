@@ -24,11 +24,16 @@ from omnidoc_sandbox_client.api.sandbox_defined import (
     cancel_draft,
     complete_draft,
     create_fault,
+    create_test_session,
     delete_faults,
     download_admin_file,
     download_file,
+    finish_test_session,
     get_draft,
     get_report,
+    get_test_session,
+    get_test_session_junit,
+    get_test_session_report,
     get_webhook,
     healthz,
     lint_prefill,
@@ -41,6 +46,7 @@ from omnidoc_sandbox_client.api.sandbox_defined import (
     list_faults,
     list_inbox,
     list_requests,
+    list_requirements,
     publish_draft,
     readyz,
     record_inbox,
@@ -67,6 +73,7 @@ from omnidoc_sandbox_client.models import (
     Patient,
     Problem,
     PublishBody,
+    TestSessionView,
     WebhookBody,
 )
 from omnidoc_sandbox_client.types import File
@@ -215,6 +222,13 @@ def every_operation(base_url: str) -> None:
         assert isinstance(deliveries, DeliveryList) and deliveries.items, deliveries
         call(redeliver, deliveries.items[0].id, client=client)
         call(list_requests, client=client)
+        call(list_requirements, client=client)
+        session = call(create_test_session, client=client)  # no body: resilience off
+        assert isinstance(session, TestSessionView), session
+        call(get_test_session, session.id, client=client)
+        call(get_test_session_report, session.id, client=client)
+        call(get_test_session_junit, session.id, client=client)
+        call(finish_test_session, session.id, client=client)
         call(create_fault, client=client, body=FaultBody(status=503))
         call(list_faults, client=client)
         call(delete_faults, client=client)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -69,7 +70,7 @@ def poll_session(
 ) -> dict[str, Any]:
     deadline = time.monotonic() + 30
     while True:
-        session = client.get(f"/_sandbox/test-sessions/{session_id}").json()
+        session: dict[str, Any] = client.get(f"/_sandbox/test-sessions/{session_id}").json()
         if until(session) or time.monotonic() > deadline:
             return session
         time.sleep(0.1)
@@ -273,8 +274,6 @@ def test_wait_until_finish_and_one_session_per_key(module_sandbox: SandboxServer
         assert set(results(held).values()) == {"wait"}
         # A waiting GET returns once the session is finished.
         with vendor(module_sandbox, "sandbox-key-a") as finisher:
-            import threading
-
             answered: list[dict[str, Any]] = []
             waiter = threading.Thread(
                 target=lambda: answered.append(

@@ -51,6 +51,12 @@ OPERATION_IDS = {
     "listAdminKeys",
     "waitAdminChanges",
     "adminReset",
+    "listRequirements",
+    "createTestSession",
+    "getTestSession",
+    "finishTestSession",
+    "getTestSessionReport",
+    "getTestSessionJunit",
 }
 
 
