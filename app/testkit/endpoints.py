@@ -61,20 +61,33 @@ async def list_requirements() -> RequirementList:
     "/test-sessions",
     status_code=201,
     response_model=TestSessionView,
-    responses=problems(
-        InvalidJson,
-        Unauthorized,
-        BodyTooLarge,
-        UnsupportedMediaType,
-        ValidationFailed,
-        SessionRunning,
-    ),
+    responses={
+        201: {
+            "description": "The session, `running`; its id leads to the others.",
+            "links": {
+                target: {"operationId": target, "parameters": {"session_id": "$response.body#/id"}}
+                for target in (
+                    "getTestSession",
+                    "finishTestSession",
+                    "getTestSessionReport",
+                    "getTestSessionJunit",
+                )
+            },
+        },
+        **problems(
+            InvalidJson,
+            Unauthorized,
+            BodyTooLarge,
+            UnsupportedMediaType,
+            ValidationFailed,
+            SessionRunning,
+        ),
+    },
 )
 async def create_test_session(
     api_key: CurrentKey,
     engine: EngineDep,
     request: Request,
-    response: Response,
     body: TestSessionBody | None = None,
 ) -> TestSessionView:
     """Open a test session: from now on the sandbox judges the key's own traffic against
@@ -83,11 +96,9 @@ async def create_test_session(
         message = "The body, when sent, is a JSON object."
         raise ValidationFailed(message, errors=[FieldIssue("", "model_type", message)])
     body = body or TestSessionBody()
-    view = await run_in_threadpool(
+    return await run_in_threadpool(
         service.open_session, engine, owner_key=api_key.key, resilience=body.resilience
     )
-    response.headers["Location"] = f"{urls.SANDBOX_PREFIX}/test-sessions/{view.id}"
-    return view
 
 
 @router.get(

@@ -27,7 +27,7 @@ class TestSessionBody(BaseModel):
     __test__ = False  # not a pytest class
     model_config = ConfigDict(extra="forbid")
 
-    resilience: bool = False
+    resilience: bool = Field(default=False, strict=True)
 
 
 class EvidenceView(BaseModel):

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from io import BytesIO
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from pypdf import PdfReader
 
-from tests.e2e.server import MakeServer, SandboxServer
+from tests.e2e.server import MakeServer, SandboxServer, console_script
 
 pytestmark = pytest.mark.e2e
 
@@ -312,3 +315,78 @@ def test_session_survives_a_restart(make_server: MakeServer) -> None:
         done = finish(client, session["id"])
     assert results(done)["create_valid"] == "pass"
     assert results(done)["context_sent"] == "pass"
+
+
+# A vendor's own test, as the CLI runs it: it only knows SANDBOX_URL and SANDBOX_KEY.
+VENDOR_TEST = """
+import os, httpx
+client = httpx.Client(base_url=os.environ["SANDBOX_URL"],
+                      headers={"Authorization": "Bearer " + os.environ["SANDBOX_KEY"]})
+created = client.post("/api/interop/v1/drafts",
+                      json={"author_rpps": "10002170750", "context": {"id": "ci-1"}})
+assert created.status_code == 200, created.text
+"""
+
+
+def test_cli_wraps_the_vendor_tests_and_writes_the_reports(
+    module_sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    junit, pdf = tmp_path / "kit.xml", tmp_path / "kit.pdf"
+    kit = [console_script(), "test-kit", "--url", module_sandbox.base_url, "--key", "sandbox-key-b"]
+    reports = ["--junit", str(junit), "--pdf", str(pdf), "--timeout", "60"]
+    done = subprocess.run(
+        [*kit, *reports, "--", sys.executable, "-c", VENDOR_TEST],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    # The vendor's test passed, but most required tests were never shown: exit 1.
+    assert done.returncode == 1, done.stdout + done.stderr
+    lines = {line.split()[0]: line.split()[1] for line in done.stdout.splitlines()[1:12]}
+    assert lines["create_valid"] == lines["context_sent"] == "pass"
+    assert lines["report_fetched"] == "fail"
+    assert "command exit status: 0" in done.stdout
+    assert "/test-kit/sessions/" in done.stdout
+    suite = ET.fromstring(junit.read_bytes()).find("testsuite")
+    assert suite is not None and suite.get("tests") == "11"
+    assert "Dossier de preuves" in pdf_text(pdf.read_bytes())
+
+    # A failing command fails the run too, and the reports are still written.
+    junit.unlink()
+    failing = [sys.executable, "-c", "raise SystemExit(3)"]
+    done = subprocess.run(
+        [*kit, *reports, "--", *failing], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 1 and "command exit status: 3" in done.stdout
+    assert junit.exists()
+
+
+def test_cli_says_why_it_cannot_open_a_session(module_sandbox: SandboxServer) -> None:
+    with vendor(module_sandbox, "sandbox-key-b") as client:
+        session = open_session(client)
+        kit = [console_script(), "test-kit", "--url", module_sandbox.base_url]
+        done = subprocess.run(
+            [*kit, "--key", "sandbox-key-b", "--", sys.executable, "-c", "pass"],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 2 and "session_running" in done.stderr
+        finish(client, session["id"])
+
+
+def test_the_session_page_is_live_while_running_and_in_french(
+    module_sandbox: SandboxServer,
+) -> None:
+    with vendor(module_sandbox, "sandbox-key-b") as client:
+        session = open_session(client)
+        assert client.post("/api/interop/v1/drafts", json=GOOD_BODY).status_code == 200
+        page = httpx.get(f"{module_sandbox.base_url}/test-kit/sessions/{session['id']}")
+        assert page.status_code == 200
+        assert 'http-equiv="refresh"' in page.text  # reloads itself while it runs
+        assert "Session de test" in page.text and "en cours" in page.text
+        assert "Vendor B" in page.text and "OMD-CREATE-REQUEST" in page.text
+        assert 'data-test="create_valid" data-result="pass"' in page.text
+        for value in PATIENT_VALUES:
+            assert value not in page.text
+        finish(client, session["id"])
+        page = httpx.get(f"{module_sandbox.base_url}/test-kit/sessions/{session['id']}")
+        assert 'http-equiv="refresh"' not in page.text and "échouée" in page.text
+    missing = httpx.get(f"{module_sandbox.base_url}/test-kit/sessions/nope")
+    assert missing.status_code == 404 and "Session de test introuvable" in missing.text
