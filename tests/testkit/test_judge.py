@@ -152,3 +152,13 @@ def test_every_test_cites_requirements_of_its_kind() -> None:
         assert spec.requirements and all(r.startswith(prefix) for r in spec.requirements)
         assert all(r in BY_ID for r in spec.requirements)
     assert [t.name for t in TESTS if t.optional] == ["retry_after_respected"]
+
+
+def test_the_readme_lists_every_requirement_and_test() -> None:
+    from tests.readme import section
+
+    text = section("## Prove your integration")
+    for requirement in BY_ID:
+        assert f"`{requirement}`" in text, requirement
+    for spec in TESTS:
+        assert f"`{spec.name}`" in text, spec.name
