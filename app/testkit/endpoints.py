@@ -138,17 +138,21 @@ async def finish_test_session(
     )
 
 
-async def _view(engine: EngineDep, *, owner_key: str, session_id: str) -> TestSessionView:
+async def _view(
+    engine: EngineDep, *, owner_key: str, session_id: str
+) -> tuple[TestSessionView, dict[str, str]]:
     row = await run_in_threadpool(
         service.read_session_row, engine, owner_key=owner_key, session_id=session_id
     )
-    return await run_in_threadpool(service.session_view, engine, row)
+    return await run_in_threadpool(service.session_view_fr, engine, row)
 
 
-def _draw_pdf(view: TestSessionView, key_name: str) -> bytes:
+def _draw_pdf(view: TestSessionView, french: dict[str, str], key_name: str) -> bytes:
     from app.testkit.report_pdf import draw_session_report  # fpdf2 is heavy: first use only
 
-    return draw_session_report(view, key_name=key_name, version=version("omnidoc-sandbox"))
+    return draw_session_report(
+        view, french=french, key_name=key_name, version=version("omnidoc-sandbox")
+    )
 
 
 @router.get(
@@ -164,8 +168,8 @@ async def get_test_session_report(
 ) -> Response:
     """The session's evidence file: key name, times, every requirement with its tests,
     results, messages and evidence lines, the sandbox's version; never a patient value."""
-    view = await _view(engine, owner_key=api_key.key, session_id=session_id)
-    pdf = await run_in_threadpool(_draw_pdf, view, api_key.name)
+    view, french = await _view(engine, owner_key=api_key.key, session_id=session_id)
+    pdf = await run_in_threadpool(_draw_pdf, view, french, api_key.name)
     name = f"omnidoc-sandbox-test-session-{view.id}.pdf"
     return Response(
         pdf,
@@ -186,7 +190,7 @@ async def get_test_session_junit(
     session_id: SessionId, api_key: CurrentKey, engine: EngineDep
 ) -> Response:
     """The session as JUnit XML for CI: one testcase per test; a failure carries its message."""
-    view = await _view(engine, owner_key=api_key.key, session_id=session_id)
+    view, _ = await _view(engine, owner_key=api_key.key, session_id=session_id)
     return Response(junit_xml(view, key_name=api_key.name), media_type="application/xml")
 
 
@@ -204,10 +208,11 @@ async def test_session_page(request: Request, session_id: str, runtime: RuntimeD
             "back": None,
         }
         return web.render(request, "error.html", missing, runtime=runtime, status=404)
-    view = await run_in_threadpool(service.session_view, engine, row)
+    view, french = await run_in_threadpool(service.session_view_fr, engine, row)
     key = runtime.fixtures.find_key(row.owner_key)
     context = {
         "view": view,
+        "french": french,
         "key_name": key.name if key else "clé inconnue",
         "requirements": REQUIREMENTS,
         "results_fr": RESULTS_FR,

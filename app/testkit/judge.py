@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from app import urls
+from app.testkit.labels_fr import MESSAGES_FR
 from app.testkit.requirements import TESTS, TestSpec
 
 Result = Literal["pass", "fail", "skip", "omit", "wait"]
@@ -117,6 +118,11 @@ class Verdict:
     result: Result
     message: str
     evidence: list[Evidence] = field(default_factory=list)
+    # The message in French (the page, the PDF): from labels_fr unless given.
+    fr: str = ""
+
+    def __post_init__(self) -> None:
+        self.fr = self.fr or MESSAGES_FR[self.message]
 
 
 @dataclass(frozen=True)
@@ -129,6 +135,7 @@ class TestResult:
     result: Result
     message: str
     evidence: tuple[Evidence, ...]
+    message_fr: str
 
 
 def describe(entry: Entry) -> str:
@@ -292,10 +299,14 @@ def redirect_visited(facts: Facts) -> Verdict:
         note = "visited with the visit helper" if helper else "its redirect_url page was visited"
         cited = helper or created
         if cited is not None:
+            note_fr = (
+                "avec l'assistant de visite" if helper else "sa page redirect_url a été ouverte"
+            )
             return Verdict(
                 "pass",
                 f"Draft {draft_id} of the session was visited ({note}).",
                 [_request(cited, note)],
+                f"La demande {draft_id} de la session a été visitée ({note_fr}).",
             )
     return Verdict("wait", "No draft created in the session was visited yet.")
 
@@ -337,14 +348,21 @@ def webhook_acknowledged(facts: Facts) -> Verdict:
                 and "no webhook URL" in item.first_error
             ):
                 why = "found no webhook URL registered for the key (PUT /_sandbox/webhook)"
+                why_fr = (
+                    "La première tentative d'une notification n'a trouvé aucune URL de webhook "
+                    "enregistrée pour la clé (PUT /_sandbox/webhook)."
+                )
             elif item.first_status is not None:
                 why = f"was answered {item.first_status}, not 2xx"
+                why_fr = (
+                    "La première tentative d'une notification a reçu la réponse "
+                    f"{item.first_status} au lieu d'un 2xx."
+                )
             else:
                 why = "got no answer (" + (item.first_error or "error")[:80] + ")"
+                why_fr = "La première tentative d'une notification n'a reçu aucune réponse."
             return Verdict(
-                "fail",
-                f"The first attempt of a notification {why}.",
-                [_delivery(item)],
+                "fail", f"The first attempt of a notification {why}.", [_delivery(item)], why_fr
             )
     acknowledged = [d for d in items if d.attempted]
     waiting = [d for d in items if not d.attempted]
@@ -354,6 +372,8 @@ def webhook_acknowledged(facts: Facts) -> Verdict:
             f"Each of the session's {len(acknowledged)} notification(s) was answered 2xx at "
             "its first attempt.",
             [_delivery(d) for d in acknowledged[:20]],
+            f"Chacune des {len(acknowledged)} notification(s) de la session a reçu une réponse "
+            "2xx dès sa première tentative.",
         )
     if waiting:
         return Verdict(
@@ -413,15 +433,21 @@ def retry_after_respected(facts: Facts) -> Verdict:
             [_request(injected)],
         )
     gap = (later.time - injected.answered_at).total_seconds()
+    gap_fr = f"{gap:.2f}".replace(".", ",")  # French decimal comma
     evidence = [_request(injected, "Retry-After: 2"), _request(later, f"{gap:.2f} s after the 503")]
     if gap >= RETRY_AFTER_SECONDS:
         return Verdict(
-            "pass", f"The next create came {gap:.2f} s after the 503 (Retry-After: 2).", evidence
+            "pass",
+            f"The next create came {gap:.2f} s after the 503 (Retry-After: 2).",
+            evidence,
+            f"La création suivante est arrivée {gap_fr} s après le 503 (Retry-After: 2).",
         )
     return Verdict(
         "fail",
         f"The next create came {gap:.2f} s after the 503, before its Retry-After of 2 s.",
         evidence,
+        f"La création suivante est arrivée {gap_fr} s après le 503, avant la fin de son "
+        "Retry-After de 2 s.",
     )
 
 
@@ -451,9 +477,15 @@ def _settle(
             "omit",
             "Nothing to judge when the session finished: " + verdict.message,
             verdict.evidence,
+            "Rien à juger à la fin de la session : " + verdict.fr,
         )
     evidence = verdict.evidence or watched
-    return Verdict("fail", "Not shown before the session finished: " + verdict.message, evidence)
+    return Verdict(
+        "fail",
+        "Not shown before the session finished: " + verdict.message,
+        evidence,
+        "Non démontré avant la fin de la session : " + verdict.fr,
+    )
 
 
 def judge(facts: Facts) -> list[TestResult]:
@@ -471,6 +503,7 @@ def judge(facts: Facts) -> list[TestResult]:
                 result=verdict.result,
                 message=verdict.message,
                 evidence=tuple(verdict.evidence),
+                message_fr=verdict.fr,
             )
         )
     return results

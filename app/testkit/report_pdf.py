@@ -24,7 +24,10 @@ class _EvidencePdf(_ReportPdf):
         self.set_text_color(0, 0, 0)
 
 
-def draw_session_report(view: TestSessionView, *, key_name: str, version: str) -> bytes:
+def draw_session_report(
+    view: TestSessionView, *, french: dict[str, str], key_name: str, version: str
+) -> bytes:
+    """The evidence file; each test's message in French (`french`), then the API's own."""
     pdf = _EvidencePdf()
     pdf.set_title("Dossier de preuves : intégration Omnidoc (SANDBOX)")
     pdf.set_creator("omnidoc-sandbox")
@@ -81,7 +84,9 @@ def draw_session_report(view: TestSessionView, *, key_name: str, version: str) -
             pdf.set_x(pdf.l_margin + 4)
             line = f"Test {test.name} ({kind}) : {RESULTS_FR[test.result]}"
             pdf.multi_cell(width - 4, 5.5, pdf.clean(line), new_x="LMARGIN", new_y="NEXT")
-            paragraph(test.message, indent=4)
+            paragraph(french.get(test.name, test.message), indent=4)
+            if french.get(test.name, test.message) != test.message:
+                paragraph(f"(API : {test.message})", size=8, indent=4)
             for item in test.evidence:
                 when = formats.in_paris(item.time).strftime("%d/%m/%Y à %H:%M:%S")
                 text = f"• {KINDS_FR[item.kind]} {item.id}, {when} : {item.summary}"

@@ -174,17 +174,26 @@ def _tests(results: Sequence[TestResult]) -> list[TestView]:
 
 def session_view(engine: Engine, row: TestSession) -> TestSessionView:
     """The session as the API shows it: its frozen results once finished, else judged now."""
+    return session_view_fr(engine, row)[0]
+
+
+def session_view_fr(engine: Engine, row: TestSession) -> tuple[TestSessionView, dict[str, str]]:
+    """The session's view and each test's message in French (the page, the PDF)."""
     if row.status != TestSessionStatus.RUNNING and row.results is not None:
         tests = [TestView.model_validate(t) for t in row.results]
+        french = {str(t["name"]): str(t.get("message_fr") or t["message"]) for t in row.results}
     else:
-        tests = _tests(judge.judge(load_facts(engine, row, finished=False)))
-    return TestSessionView(
+        results = judge.judge(load_facts(engine, row, finished=False))
+        tests = _tests(results)
+        french = {r.name: r.message_fr for r in results}
+    view = TestSessionView(
         id=row.id,
         status=row.status,
         started_at=row.started_at,
         finished_at=row.finished_at,
         tests=tests,
     )
+    return view, french
 
 
 def finish_session(engine: Engine, *, owner_key: str, session_id: str) -> TestSessionView:
@@ -202,7 +211,10 @@ def finish_session(engine: Engine, *, owner_key: str, session_id: str) -> TestSe
             )
             current.finished_at = utcnow()
             current.running_key = None
-            current.results = [t.model_dump(mode="json") for t in tests]
+            current.results = [
+                {**t.model_dump(mode="json"), "message_fr": r.message_fr}
+                for t, r in zip(tests, results, strict=True)
+            ]
             session.add(current)
             if current.fault_rule_id is not None:  # the 503 never asked for: withdrawn
                 session.execute(

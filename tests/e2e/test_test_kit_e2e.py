@@ -181,6 +181,7 @@ def test_good_vendor_passes_and_gets_its_evidence(module_sandbox: SandboxServer)
     text = pdf_text(pdf.content)
     assert "SANDBOX" in text and "Dossier de preuves" in text and "Vendor A" in text
     assert "Exigences et résultats" in text
+    assert "Une création a reçu la réponse 200" in text.replace("\n", " ")
     ids = [r["id"] for r in requirements]
     assert any(i.startswith("OMD-") for i in ids) and any(i.startswith("SBX-") for i in ids)
     flat = text.replace("\n", "")
@@ -383,6 +384,9 @@ def test_the_session_page_is_live_while_running_and_in_french(
         assert "Session de test" in page.text and "en cours" in page.text
         assert "Vendor B" in page.text and "OMD-CREATE-REQUEST" in page.text
         assert 'data-test="create_valid" data-result="pass"' in page.text
+        assert "Une création a reçu la réponse 200 avec un author_rpps de l'annuaire." in (
+            page.text.replace("&#39;", "'")
+        )
         for value in PATIENT_VALUES:
             assert value not in page.text
         finish(client, session["id"])
