@@ -1,4 +1,5 @@
-"""The `omnidoc-sandbox` command: serve, reset, check-url, test-kit."""
+"""The `omnidoc-sandbox` command: serve, reset, check-url, check-receiver, receiver-vectors,
+test-kit."""
 
 from __future__ import annotations
 
@@ -267,6 +268,57 @@ def test_kit(
     typer.echo(runner.table(outcome))
     if not outcome.ok:
         raise typer.Exit(1)
+
+
+@cli.command("check-receiver")
+def check_receiver(
+    url: Annotated[str, typer.Argument(help="The webhook receiver's URL.")],
+    secret: Annotated[str, typer.Option(help="Its Standard Webhooks secret (whsec_…).")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the check as the API shows it.")
+    ] = False,
+    junit: Annotated[
+        Path | None, typer.Option(help="Also write a JUnit XML report (one testcase per case).")
+    ] = None,
+) -> None:
+    """Grade a webhook receiver with the twelve Standard Webhooks cases; exit 1 unless passed."""
+    # Imported here, not at the top: see check_url.
+    from app.errors import ValidationFailed
+    from app.notifications.targets import check_target_url
+    from app.receiver_checks import offline
+
+    resume_collector()  # paused for the start of a server (app/__init__.py)
+    settings = get_settings()
+    try:
+        check_target_url(url)
+        check = offline.check_receiver(
+            url=url, secret=secret, request_timeout=settings.webhook_timeout
+        )
+    except (ValidationFailed, ValueError) as exc:  # a link-local URL, a malformed secret
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
+    typer.echo(check.model_dump_json(indent=2) if as_json else offline.table(check))
+    if junit is not None:
+        junit.write_text(offline.junit(check), encoding="utf-8")
+    if check.status != "passed":
+        raise typer.Exit(1)
+
+
+@cli.command("receiver-vectors")
+def receiver_vectors(
+    secret: Annotated[
+        str | None, typer.Option(help="The secret to sign with (a fixed example by default).")
+    ] = None,
+) -> None:
+    """Print the receiver check's cases as test vectors (JSON) for a receiver's unit tests."""
+    import json
+
+    from app.models import utcnow
+    from app.receiver_checks import offline
+
+    resume_collector()
+    document = offline.vectors(secret=secret or offline.VECTORS_SECRET, now=utcnow())
+    typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
 
 
 def main() -> None:

@@ -167,6 +167,16 @@ class SessionRunning(ApiError):
     )
 
 
+class ReceiverCheckNotFound(ApiError):
+    code = "receiver_check_not_found"
+    status = 404
+    title = "Receiver check not found"
+    explanation = (
+        "No receiver check with this id belongs to your API key. Take the `id` from "
+        "POST /_sandbox/receiver-checks or GET /_sandbox/receiver-checks."
+    )
+
+
 class MethodNotAllowed(ApiError):
     code = "method_not_allowed"
     status = 405
@@ -206,6 +216,26 @@ class ReportNotReady(ApiError):
     status = 409
     title = "Report not ready"
     explanation = "The report exists once the téléexpertise is `completed`."
+
+
+class NoWebhook(ApiError):
+    code = "no_webhook"
+    status = 409
+    title = "No webhook to check"
+    explanation = (
+        "A receiver check needs a URL and a secret: give `url` and `secret` in the body, or "
+        "register the key's webhook first with PUT /_sandbox/webhook."
+    )
+
+
+class ReceiverCheckRunning(ApiError):
+    code = "receiver_check_running"
+    status = 409
+    title = "Receiver check running"
+    explanation = (
+        "Your API key has a receiver check running already; one runs at a time per key. "
+        "Wait for it with GET /_sandbox/receiver-checks/{id}?wait=30, then start another."
+    )
 
 
 class BodyTimeout(ApiError):

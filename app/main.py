@@ -33,6 +33,8 @@ from app.pages import endpoints as pages
 from app.pages import files_endpoints as page_files
 from app.pages import url_method_endpoints as url_method
 from app.pages import web
+from app.receiver_checks import endpoints as receiver_checks
+from app.receiver_checks import service as receiver_check_service
 from app.runtime import Runtime
 from app.sandbox import endpoints as sandbox
 from app.sandbox import journal_endpoints as journal
@@ -65,6 +67,10 @@ async def _start(runtime: Runtime) -> None:
         await asyncio.to_thread(uploads.sweep_orphans, runtime.engine, settings=runtime.settings)
     except Exception as exc:
         logger.warning("upload sweep skipped (%s)", type(exc).__name__)
+    try:  # receiver checks a restart cut off: finished as failed, with that reason
+        await asyncio.to_thread(receiver_check_service.finish_abandoned, runtime.engine)
+    except Exception as exc:
+        logger.warning("receiver check sweep skipped (%s)", type(exc).__name__)
     with loop_connection(runtime.engine) as loop_db:
         runtime.loop_db = loop_db
         runtime.writer = GroupCommit(runtime.engine, inline=loop_db)
@@ -103,6 +109,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        for check in list(runtime.checks):  # each records that the sandbox stopped
+            check.cancel()
+        if runtime.checks:
+            await asyncio.wait(runtime.checks, timeout=1.0)
         starter.cancel()
         with suppress(asyncio.CancelledError, Exception):  # let the worker finish its step
             await starter
@@ -143,6 +153,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sandbox.router)
     app.include_router(journal.router)
     app.include_router(testkit.router)
+    app.include_router(receiver_checks.router)
+    app.include_router(receiver_checks.admin_router)
     app.include_router(admin.router)
     app.include_router(dashboard.router)
     app.include_router(url_method.router)  # before pages: /interop/drafts/new is not an id

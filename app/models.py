@@ -285,3 +285,27 @@ class TestSession(SQLModel, table=True):
     started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     finished_at: datetime | None = _ts()
     results: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(StoredJSON))
+
+
+class ReceiverCheckRecord(SQLModel, table=True):
+    """A receiver check of a key (README, "Check your webhook receiver"); its cases as judged.
+
+    Owned by `app.receiver_checks.service`. `running_key` is the owner's key while the check
+    runs and NULL after: its unique index makes one running check per key on any backend.
+    """
+
+    __tablename__ = "receiver_check"
+
+    # Insertion order: newest first and the `?after=` cursor rely on it.
+    seq: int | None = Field(default=None, primary_key=True)
+    id: str = Field(default_factory=new_id, unique=True, max_length=36)
+    owner_key: str = Field(index=True, max_length=200)
+    running_key: str | None = Field(default=None, unique=True, max_length=200)
+    url: str = Field(max_length=2000)
+    status: str = Field(max_length=20)
+    started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    finished_at: datetime | None = _ts()
+    # Renewed while a process runs the check; one left behind by a restart is finished.
+    heartbeat_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    draft_id: str | None = Field(default=None, max_length=36)
+    cases: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(StoredJSON))

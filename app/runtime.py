@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
@@ -23,6 +24,8 @@ class Runtime:
     writer: GroupCommit | None = None
     loop_db: sqlite3.Connection | None = None  # app.db.loop_connection
     ready: bool = False
+    # Receiver checks running in this process (app.receiver_checks), held until done.
+    checks: set[asyncio.Task[None]] = field(default_factory=set)
 
 
 def of_app(app: object) -> Runtime | None:

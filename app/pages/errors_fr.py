@@ -27,6 +27,17 @@ PROBLEMS: dict[str, str] = {
     "draft_not_found": "Aucune demande avec cet identifiant n'appartient à cette clé API.",
     "file_not_found": "Ce fichier n'est pas joint à cette demande.",
     "delivery_not_found": "Aucune notification avec cet identifiant n'appartient à cette clé API.",
+    "receiver_check_not_found": (
+        "Aucune vérification du récepteur avec cet identifiant n'appartient à cette clé API."
+    ),
+    "no_webhook": (
+        "Vérification impossible : donnez l'URL et le secret du récepteur, ou enregistrez "
+        "d'abord le webhook de la clé (PUT /_sandbox/webhook)."
+    ),
+    "receiver_check_running": (
+        "Une vérification du récepteur est déjà en cours pour cette clé API : attendez qu'elle "
+        "se termine avant d'en lancer une autre."
+    ),
     "test_session_not_found": (
         "Aucune session de test avec cet identifiant n'appartient à cette clé API."
     ),

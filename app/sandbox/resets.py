@@ -12,6 +12,7 @@ from app.db import retry_on_conflict, wipe_data, write_session
 from app.drafts import autopilot, uploads
 from app.models import Draft, FaultRule, JournalEntry, StoredFile, TestSession
 from app.notifications import outbox
+from app.receiver_checks import service as receiver_checks
 from app.sandbox.schemas import ResetCounts
 
 
@@ -45,6 +46,7 @@ def _delete_rows(engine: Engine, *, owner_key: str) -> tuple[list[str], ResetCou
             .all()
         )
         autopilot.forget(session, draft_ids=drafts_of_key)  # answers booked for them
+        receiver_checks.delete_for_key(session, owner_key=owner_key)  # a running one stops
         drafts = session.execute(delete(Draft).where(col(Draft.owner_key) == owner_key))
         journal = session.execute(
             delete(JournalEntry).where(col(JournalEntry.owner_key) == owner_key)

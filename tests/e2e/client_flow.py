@@ -19,17 +19,20 @@ from typing import Any
 from omnidoc_sandbox_client import AuthenticatedClient
 from omnidoc_sandbox_client.api.omnidoc_interop_api import attach_files, create_draft
 from omnidoc_sandbox_client.api.sandbox_defined import (
+    admin_create_receiver_check,
     admin_redeliver,
     admin_reset,
     cancel_draft,
     complete_draft,
     create_fault,
+    create_receiver_check,
     create_test_session,
     delete_faults,
     download_admin_file,
     download_file,
     finish_test_session,
     get_draft,
+    get_receiver_check,
     get_report,
     get_test_session,
     get_test_session_junit,
@@ -41,10 +44,12 @@ from omnidoc_sandbox_client.api.sandbox_defined import (
     list_admin_drafts,
     list_admin_inboxes,
     list_admin_keys,
+    list_admin_receiver_checks,
     list_admin_requests,
     list_deliveries,
     list_faults,
     list_inbox,
+    list_receiver_checks,
     list_requests,
     list_requirements,
     publish_draft,
@@ -57,6 +62,7 @@ from omnidoc_sandbox_client.api.sandbox_defined import (
     wait_admin_changes,
 )
 from omnidoc_sandbox_client.models import (
+    AdminReceiverCheckBody,
     AttachFilesBody,
     CompleteBody,
     Context,
@@ -73,6 +79,9 @@ from omnidoc_sandbox_client.models import (
     Patient,
     Problem,
     PublishBody,
+    ReceiverCheck,
+    ReceiverCheckBody,
+    ReceiverCheckList,
     TestSessionView,
     WebhookBody,
 )
@@ -174,6 +183,29 @@ def whole_flow(base_url: str) -> None:
         assert invalid.errors and invalid.errors[0].field == "author_rpps"
         assert invalid.errors[0].code == "rpps_format"
 
+        # The receiver check, aimed at the sandbox's own inbox: it answers 200 to
+        # everything, so the five cases a receiver must refuse fail.
+        started = create_receiver_check.sync(
+            client=client,
+            body=ReceiverCheckBody(
+                url=f"{base_url}/_sandbox/inbox/client-flow",
+                secret="whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            ),
+        )
+        assert isinstance(started, ReceiverCheck), started
+        check = started
+        while check.status.value == "running":
+            check = get_receiver_check.sync(check_id=str(started.id), client=client, wait=3)
+            assert isinstance(check, ReceiverCheck), check
+        assert check.status.value == "failed"
+        failed = [case.name for case in check.cases if case.verdict.value == "fail"]
+        assert failed == [
+            "bad_signature", "missing_signature", "tampered_body", "stale_timestamp",
+            "future_timestamp",
+        ]  # fmt: skip
+        listed = list_receiver_checks.sync(client=client)
+        assert isinstance(listed, ReceiverCheckList) and listed.items[0].id == started.id
+
 
 CALLED: list[str] = []
 
@@ -229,6 +261,16 @@ def every_operation(base_url: str) -> None:
         call(get_test_session_report, session.id, client=client)
         call(get_test_session_junit, session.id, client=client)
         call(finish_test_session, session.id, client=client)
+        # A receiver check of the key's webhook (the inbox), then one from the admin scope.
+        started = call(create_receiver_check, client=client)  # no body: the key's webhook
+        assert isinstance(started, ReceiverCheck), started
+        check = started
+        while check.status.value == "running":
+            check = call(get_receiver_check, str(started.id), client=client, wait=3)
+        call(list_receiver_checks, client=client)
+        body = AdminReceiverCheckBody(owner_key="sandbox-key-a")
+        call(admin_create_receiver_check, client=client, body=body)
+        call(list_admin_receiver_checks, client=client)
         call(create_fault, client=client, body=FaultBody(status=503))
         call(list_faults, client=client)
         call(delete_faults, client=client)

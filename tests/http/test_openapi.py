@@ -57,6 +57,11 @@ OPERATION_IDS = {
     "finishTestSession",
     "getTestSessionReport",
     "getTestSessionJunit",
+    "createReceiverCheck",
+    "getReceiverCheck",
+    "listReceiverChecks",
+    "adminCreateReceiverCheck",
+    "listAdminReceiverChecks",
 }
 
 
