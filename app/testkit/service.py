@@ -22,12 +22,14 @@ from app.models import (
     Draft,
     FaultRule,
     JournalEntry,
+    ReceiverCheckRecord,
     TestSession,
     TestSessionStatus,
     WebhookAttempt,
     WebhookEvent,
     utcnow,
 )
+from app.receiver_checks.schemas import CheckStatus
 from app.testkit import judge
 from app.testkit.judge import CheckFact, DeliveryFact, Entry, Facts, TestResult
 from app.testkit.schemas import EvidenceView, TestSessionView, TestView
@@ -124,8 +126,32 @@ def _deliveries(session: Session, *, owner_key: str, drafts: set[str]) -> list[D
 
 
 def _receiver_checks(session: Session, *, owner_key: str, since: datetime) -> list[CheckFact]:
-    """The key's receiver checks (§8) since the session opened."""
-    return []
+    """The key's receiver checks (§8) started since the session opened, oldest first; a
+    check still running is not judged yet."""
+    rows = session.exec(
+        select(ReceiverCheckRecord)
+        .where(
+            ReceiverCheckRecord.owner_key == owner_key,
+            ReceiverCheckRecord.started_at >= since,
+            ReceiverCheckRecord.status != CheckStatus.RUNNING,
+        )
+        .order_by(col(ReceiverCheckRecord.seq))
+    ).all()
+    facts = []
+    for row in rows:
+        cases = row.cases or []
+        failed = [str(c.get("name")) for c in cases if c.get("verdict") == "fail"]
+        summary = f"receiver check {row.status}: {len(cases)} case(s)"
+        summary += f", failed: {', '.join(failed)}" if failed else ", none failed"
+        facts.append(
+            CheckFact(
+                id=row.id,
+                time=row.finished_at or row.started_at,
+                passed=row.status == CheckStatus.PASSED,
+                summary=summary,
+            )
+        )
+    return facts
 
 
 def load_facts(engine: Engine, row: TestSession, *, finished: bool) -> Facts:

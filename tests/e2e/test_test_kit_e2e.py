@@ -17,6 +17,7 @@ import pytest
 from pypdf import PdfReader
 
 from tests.e2e.server import MakeServer, SandboxServer, console_script
+from tests.receiver_checks.receivers import SECRET, correct, serving
 
 pytestmark = pytest.mark.e2e
 
@@ -106,9 +107,19 @@ def publish_and_complete(client: httpx.Client, draft_id: str) -> None:
     assert client.post(f"/_sandbox/drafts/{draft_id}/complete").status_code == 200
 
 
-def good_vendor(server: SandboxServer, client: httpx.Client) -> dict[str, Any]:
-    hook = f"{server.base_url}/_sandbox/inbox/good-vendor"
-    assert client.put("/_sandbox/webhook", json={"url": hook}).status_code == 200
+def receiver_check(client: httpx.Client, **body: str) -> dict[str, Any]:
+    """A receiver check (§8) of the key, waited for until it is finished."""
+    started = client.post("/_sandbox/receiver-checks", json=body)
+    assert started.status_code == 201, started.text
+    check: dict[str, Any] = started.json()
+    while check["status"] == "running":
+        check = client.get(f"/_sandbox/receiver-checks/{check['id']}", params={"wait": 30}).json()
+    return check
+
+
+def good_vendor(client: httpx.Client, receiver: str) -> dict[str, Any]:
+    webhook = {"url": receiver, "secret": SECRET}
+    assert client.put("/_sandbox/webhook", json=webhook).status_code == 200
     session = open_session(client)
     # Nothing judged yet: every required test waits; the optional one is not asked for.
     assert {t["name"]: t["result"] for t in session["tests"] if not t["optional"]} == {
@@ -121,13 +132,16 @@ def good_vendor(server: SandboxServer, client: httpx.Client) -> dict[str, Any]:
     publish_and_complete(client, draft_id)
     report = client.get(f"/api/interop/v1/drafts/{draft_id}/report")
     assert report.status_code == 200
+    assert receiver_check(client)["status"] == "passed"  # the key's webhook, signatures checked
     return poll_session(
         client, session["id"], lambda s: results(s)["webhook_acknowledged"] != "wait"
     )
 
 
-def careless_vendor(client: httpx.Client) -> dict[str, Any]:
+def careless_vendor(client: httpx.Client, receiver: str) -> dict[str, Any]:
     session = open_session(client)
+    # Its receiver is right, but it never registers it as the key's webhook.
+    assert receiver_check(client, url=receiver, secret=SECRET)["status"] == "passed"
     assert client.post("/api/interop/v1/drafts", json=BAD_BODY).status_code == 422
     # The same body again, as JSON (keys in another order): it cannot pass either.
     again = dict(reversed(list(BAD_BODY.items())))
@@ -153,16 +167,15 @@ def pdf_text(content: bytes) -> str:
 
 
 def test_good_vendor_passes_and_gets_its_evidence(module_sandbox: SandboxServer) -> None:
-    with vendor(module_sandbox, "sandbox-key-a") as client:
-        live = good_vendor(module_sandbox, client)
+    with vendor(module_sandbox, "sandbox-key-a") as client, serving(correct) as receiver:
+        live = good_vendor(client, receiver)
         assert live["status"] == "running"
         done = finish(client, live["id"])
     got = results(done)
-    assert got == {
-        **{name: "pass" for name in REQUIRED if name != "receiver_check_passed"},
-        "receiver_check_passed": got["receiver_check_passed"],
-        "retry_after_respected": "skip",
-    }
+    assert got == {**{name: "pass" for name in REQUIRED}, "retry_after_respected": "skip"}
+    assert done["status"] == "passed"
+    check = kit_test(done, "receiver_check_passed")["evidence"]
+    assert check[0]["kind"] == "receiver_check" and "none failed" in check[0]["summary"]
     for name in REQUIRED:
         if got[name] in ("pass", "fail"):
             assert kit_test(done, name)["evidence"], name
@@ -200,8 +213,8 @@ def test_good_vendor_passes_and_gets_its_evidence(module_sandbox: SandboxServer)
 
 
 def test_careless_vendor_fails_exactly_what_it_did_wrong(module_sandbox: SandboxServer) -> None:
-    with vendor(module_sandbox, "sandbox-key-b") as client:
-        live = careless_vendor(client)
+    with vendor(module_sandbox, "sandbox-key-b") as client, serving(correct) as receiver:
+        live = careless_vendor(client, receiver)
         done = finish(client, live["id"])
         junit = client.get(f"/_sandbox/test-sessions/{done['id']}/junit.xml")
     got = results(done)
@@ -211,7 +224,6 @@ def test_careless_vendor_fails_exactly_what_it_did_wrong(module_sandbox: Sandbox
         "no_upload_after_visit",
         "webhook_acknowledged",
         "report_fetched",
-        "receiver_check_passed",
     }
     assert done["status"] == "failed"
     assert {n for n, r in got.items() if r == "pass"} == set(REQUIRED) - failed

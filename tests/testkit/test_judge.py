@@ -162,3 +162,17 @@ def test_the_readme_lists_every_requirement_and_test() -> None:
         assert f"`{requirement}`" in text, requirement
     for spec in TESTS:
         assert f"`{spec.name}`" in text, spec.name
+
+
+def test_a_passed_receiver_check_is_the_evidence() -> None:
+    from app.testkit.judge import CheckFact
+
+    failed = CheckFact("k1", at(1), False, "receiver check failed: 12 case(s), failed: valid")
+    passed_check = CheckFact("k2", at(2), True, "receiver check passed: 12 case(s), none failed")
+    waiting = one(facts(checks=[failed]), "receiver_check_passed")
+    assert waiting.result == "wait" and waiting.evidence[0].id == "k1"
+    assert one(facts(checks=[failed], finished=True), "receiver_check_passed").result == "fail"
+    ok = one(facts(checks=[failed, passed_check]), "receiver_check_passed")
+    assert ok.result == "pass" and [(e.kind, e.id) for e in ok.evidence] == [
+        ("receiver_check", "k2")
+    ]
