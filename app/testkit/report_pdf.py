@@ -49,7 +49,9 @@ def draw_session_report(
     def paragraph(text: str, *, size: int = 9, indent: float = 0) -> None:
         pdf.set_font(FONT, "", size)
         pdf.set_x(pdf.l_margin + indent)
-        pdf.multi_cell(width - indent, 4.5, pdf.clean(text), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(
+            width - indent, 4.5, pdf.clean(text), align="L", new_x="LMARGIN", new_y="NEXT"
+        )
 
     pdf.set_font(FONT, "B", 16)
     pdf.cell(0, 12, "Dossier de preuves : intégration Omnidoc", new_x="LMARGIN", new_y="NEXT")

@@ -395,7 +395,7 @@ def test_the_session_page_is_live_while_running_and_in_french(
         assert 'http-equiv="refresh"' in page.text  # reloads itself while it runs
         assert "Session de test" in page.text and "en cours" in page.text
         assert "Vendor B" in page.text and "OMD-CREATE-REQUEST" in page.text
-        assert 'data-test="create_valid" data-result="pass"' in page.text
+        assert '<section class="card" data-test="create_valid" data-result="pass"' in page.text
         assert "Une création a reçu la réponse 200 avec un author_rpps de l'annuaire." in (
             page.text.replace("&#39;", "'")
         )
