@@ -406,3 +406,17 @@ def test_the_session_page_is_live_while_running_and_in_french(
         assert 'http-equiv="refresh"' not in page.text and "échouée" in page.text
     missing = httpx.get(f"{module_sandbox.base_url}/test-kit/sessions/nope")
     assert missing.status_code == 404 and "Session de test introuvable" in missing.text
+
+
+def test_a_session_reads_the_same_on_every_worker(make_server: MakeServer) -> None:
+    server = make_server(None, "--workers", "2")
+    with vendor(server, "sandbox-key-b") as client, serving(correct) as receiver:
+        live = careless_vendor(client, receiver)  # its calls spread over both workers
+        # New connections land on either worker: each reads the same judgement.
+        for _ in range(6):
+            with vendor(server, "sandbox-key-b") as other:
+                again = other.get(f"/_sandbox/test-sessions/{live['id']}").json()
+            assert results(again) == results(live)
+        done = finish(client, live["id"])
+    assert results(done)["no_upload_after_visit"] == "fail"
+    assert results(done)["receiver_check_passed"] == "pass"
