@@ -300,7 +300,9 @@ def redirect_visited(facts: Facts) -> Verdict:
         cited = helper or created
         if cited is not None:
             note_fr = (
-                "avec l'assistant de visite" if helper else "sa page redirect_url a été ouverte"
+                "par l'appel de test POST …/visit"
+                if helper
+                else "sa page redirect_url a été ouverte"
             )
             return Verdict(
                 "pass",

@@ -9,6 +9,14 @@ RESULTS_FR = {
     "omit": "omis",
     "wait": "en attente",
 }
+# The same, counted (the PDF's summary).
+COUNTS_FR = {
+    "pass": "Réussis",
+    "fail": "Échoués",
+    "skip": "Non demandés",
+    "omit": "Omis",
+    "wait": "En attente",
+}
 STATUS_FR = {"running": "en cours", "passed": "réussie", "failed": "échouée"}
 KINDS_FR = {"request": "requête", "delivery": "notification", "receiver_check": "vérification"}
 SOURCES_FR = {"omnidoc": "document Omnidoc", "sandbox": "défini par le sandbox"}

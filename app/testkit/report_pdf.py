@@ -9,26 +9,16 @@ from __future__ import annotations
 
 from app.pages import formats
 from app.reports.pdf import FONT, _ReportPdf
-from app.testkit.labels_fr import KINDS_FR, RESULTS_FR, SOURCES_FR, STATUS_FR
+from app.testkit.labels_fr import COUNTS_FR, KINDS_FR, RESULTS_FR, SOURCES_FR, STATUS_FR
 from app.testkit.requirements import REQUIREMENTS
 from app.testkit.schemas import TestSessionView
-
-
-class _EvidencePdf(_ReportPdf):
-    def header(self) -> None:
-        super().header()
-        self.set_text_color(170, 0, 0)
-        self.set_font(FONT, "B", 9)
-        self.cell(0, 5, "Environnement SANDBOX : aucune donnée réelle", align="C")
-        self.ln(6)
-        self.set_text_color(0, 0, 0)
 
 
 def draw_session_report(
     view: TestSessionView, *, french: dict[str, str], key_name: str, version: str
 ) -> bytes:
     """The evidence file; each test's message in French (`french`), then the API's own."""
-    pdf = _EvidencePdf()
+    pdf = _ReportPdf()  # the compte rendu's: the SANDBOX watermark and banner on each page
     pdf.set_title("Dossier de preuves : intégration Omnidoc (SANDBOX)")
     pdf.set_creator("omnidoc-sandbox")
     pdf.set_auto_page_break(auto=True, margin=15)
@@ -68,8 +58,8 @@ def draw_session_report(
     for test in view.tests:
         counts[test.result] += 1
     row("Tests", str(len(view.tests)))
-    for result, label in RESULTS_FR.items():
-        row(label.capitalize(), str(counts[result]))
+    for result, label in COUNTS_FR.items():
+        row(label, str(counts[result]))
     required = [t for t in view.tests if not t.optional]
     row("Tests requis réussis", f"{sum(t.result == 'pass' for t in required)} sur {len(required)}")
 
