@@ -9,6 +9,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from app.drafts.validation import PATIENT_FIELDS, TOP_LEVEL_FIELDS
+
 
 def body_fingerprint(body: Any) -> str:
     """SHA-256 of the body's canonical JSON: two bodies equal as JSON have the same one."""
@@ -17,15 +19,22 @@ def body_fingerprint(body: Any) -> str:
 
 
 def field_names(body: Any) -> list[str]:
-    """The body's field names, `patient.x` for the patient's: names only, never values."""
+    """The body's field names of the document, `patient.x` for the patient's; any other
+    name is only counted ("[2 unknown]"): a name the document does not have could be a
+    value typed in the wrong place."""
     if not isinstance(body, dict):
         return []
     names: list[str] = []
+    unknown = 0
     for name, value in body.items():
-        names.append(str(name)[:64])
+        if name not in TOP_LEVEL_FIELDS:
+            unknown += 1
+            continue
+        names.append(name)
         if name == "patient" and isinstance(value, dict):
-            names.extend(f"patient.{str(sub)[:64]}" for sub in value)
-    return sorted(names)[:64]
+            names.extend(f"patient.{sub}" for sub in value if sub in PATIENT_FIELDS)
+            unknown += sum(1 for sub in value if sub not in PATIENT_FIELDS)
+    return sorted(names) + ([f"[{unknown} unknown]"] if unknown else [])
 
 
 def create_facts(body: Any, *, is_known_practitioner: Callable[[str], bool]) -> dict[str, Any]:

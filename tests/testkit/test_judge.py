@@ -53,6 +53,9 @@ def test_the_facts_hold_names_and_a_fingerprint_never_values() -> None:
     assert body_fingerprint({"a": 1, "b": [1, 2]}) == body_fingerprint({"b": [1, 2], "a": 1})
     assert body_fingerprint({"a": 1}) != body_fingerprint({"a": 2})
     assert field_names([1, 2]) == []
+    # A name the document does not have is only counted: it could be a value.
+    odd = {"Zorglub Ombeline": 1, "patient": {"nir": "x", "Ombeline": 2}, "text": "t"}
+    assert field_names(odd) == ["patient", "patient.nir", "text", "[2 unknown]"]
 
 
 def test_nothing_to_judge_waits_then_fails_or_is_omitted_at_finish() -> None:
