@@ -310,6 +310,10 @@ def test_wait_until_finish_and_one_session_per_key(module_sandbox: SandboxServer
         assert latest
         for item in a.get("/_sandbox/test-sessions/" + session["id"]).json()["tests"]:
             assert item["result"] in ("fail", "omit")
+        # The vendor reset deletes the key's sessions with what they judged.
+        assert a.post("/_sandbox/reset").status_code == 200
+        assert a.get("/_sandbox/test-sessions/" + session["id"]).status_code == 404
+        assert a.post("/_sandbox/test-sessions").status_code == 201  # none running any more
 
 
 def test_session_survives_a_restart(make_server: MakeServer) -> None:
