@@ -27,6 +27,7 @@ from app.longpoll import Wait, wait_for_items
 from app.models import TestSessionStatus
 from app.pages import formats, web
 from app.testkit import service
+from app.testkit.judge import rollup
 from app.testkit.junit import junit_xml
 from app.testkit.labels_fr import KINDS_FR, RESULTS_FR, STATUS_FR
 from app.testkit.requirements import REQUIREMENTS
@@ -214,7 +215,10 @@ async def test_session_page(request: Request, session_id: str, runtime: RuntimeD
         "view": view,
         "french": french,
         "key_name": key.name if key else "clé inconnue",
-        "requirements": REQUIREMENTS,
+        "requirements": [
+            (r, rollup([t.result for t in view.tests if r.id in t.requirements]))
+            for r in REQUIREMENTS
+        ],
         "results_fr": RESULTS_FR,
         "status_fr": STATUS_FR,
         "kinds_fr": KINDS_FR,

@@ -514,3 +514,13 @@ def judge(facts: Facts) -> list[TestResult]:
 def passed(results: Sequence[TestResult]) -> bool:
     """A session passes when no required test failed (or is still waiting)."""
     return all(r.optional or r.result == "pass" for r in results)
+
+
+# How results roll up into a requirement's, as Inferno's result summarizer does: the
+# first of this order that any of its tests has (a failure outweighs everything).
+ROLLUP_ORDER: tuple[Result, ...] = ("fail", "wait", "skip", "pass", "omit")
+
+
+def rollup(results: Sequence[str]) -> Result | None:
+    """A requirement's result from its tests' results; None without a test."""
+    return next((r for r in ROLLUP_ORDER if r in results), None)

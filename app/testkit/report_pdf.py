@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from app.pages import formats
 from app.reports.pdf import FONT, _ReportPdf
+from app.testkit.judge import rollup
 from app.testkit.labels_fr import COUNTS_FR, KINDS_FR, RESULTS_FR, SOURCES_FR, STATUS_FR
 from app.testkit.requirements import REQUIREMENTS
 from app.testkit.schemas import TestSessionView
@@ -66,7 +67,9 @@ def draw_session_report(
     heading("Exigences et résultats")
     for requirement in REQUIREMENTS:
         tests = [t for t in view.tests if requirement.id in t.requirements]
-        heading(f"{requirement.id} : {requirement.title}", size=11)
+        summary = rollup([t.result for t in tests])
+        verdict = f" ({RESULTS_FR[summary]})" if summary else ""
+        heading(f"{requirement.id} : {requirement.title}{verdict}", size=11)
         paragraph(f"Source : {SOURCES_FR[requirement.source]}. {requirement.text}")
         if not tests:
             paragraph("Aucun test ne la couvre dans cette session.", indent=4)

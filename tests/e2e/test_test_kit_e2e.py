@@ -400,6 +400,8 @@ def test_the_session_page_is_live_while_running_and_in_french(
         assert "Session de test" in page.text and "en cours" in page.text
         assert "Vendor B" in page.text and "OMD-CREATE-REQUEST" in page.text
         assert '<section class="card" data-test="create_valid" data-result="pass"' in page.text
+        assert 'data-requirement="OMD-CREATE-AUTHOR" data-result="pass"' in page.text
+        assert 'data-requirement="OMD-FILES-LOCKED" data-result="wait"' in page.text
         assert "Une création a reçu la réponse 200 avec un author_rpps de l'annuaire." in (
             page.text.replace("&#39;", "'")
         )

@@ -179,3 +179,13 @@ def test_a_passed_receiver_check_is_the_evidence() -> None:
     assert ok.result == "pass" and [(e.kind, e.id) for e in ok.evidence] == [
         ("receiver_check", "k2")
     ]
+
+
+def test_results_roll_up_into_a_requirement_as_inferno_does() -> None:
+    from app.testkit.judge import rollup
+
+    assert rollup(["pass", "fail", "pass"]) == "fail"
+    assert rollup(["pass", "wait"]) == "wait"
+    assert rollup(["pass", "pass"]) == "pass"
+    assert rollup(["skip"]) == "skip" and rollup(["omit"]) == "omit"
+    assert rollup([]) is None
