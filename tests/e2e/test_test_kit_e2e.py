@@ -426,3 +426,29 @@ def test_a_session_reads_the_same_on_every_worker(make_server: MakeServer) -> No
         done = finish(client, live["id"])
     assert results(done)["no_upload_after_visit"] == "fail"
     assert results(done)["receiver_check_passed"] == "pass"
+
+
+PATIENT_VENDOR_TEST = """
+import os, time, httpx
+client = httpx.Client(base_url=os.environ["SANDBOX_URL"],
+                      headers={"Authorization": "Bearer " + os.environ["SANDBOX_KEY"]})
+body = {"author_rpps": "10002170750", "context": {"id": "ci-2"}}
+created = client.post("/api/interop/v1/drafts", json=body)
+while created.status_code == 503:
+    time.sleep(float(created.headers["retry-after"]))
+    created = client.post("/api/interop/v1/drafts", json=body)
+assert created.status_code == 200, created.text
+"""
+
+
+def test_cli_resilience_judges_the_wrapped_client(
+    module_sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    kit = [console_script(), "test-kit", "--url", module_sandbox.base_url, "--key", "sandbox-key-b"]
+    done = subprocess.run(
+        [*kit, "--resilience", "--", sys.executable, "-c", PATIENT_VENDOR_TEST],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert "command exit status: 0" in done.stdout, done.stdout + done.stderr
+    line = next(x for x in done.stdout.splitlines() if x.startswith("retry_after_respected"))
+    assert line.split()[2] == "pass", done.stdout
