@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib.metadata import version
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
@@ -23,7 +23,7 @@ from app.errors import (
 from app.http.bodies import JsonBodyRoute
 from app.http.deps import CurrentKey, EngineDep, RuntimeDep
 from app.http.openapi import PUBLIC, SANDBOX, binary, problems
-from app.longpoll import Wait, wait_for_items
+from app.longpoll import MAX_WAIT_SECONDS, wait_for_items
 from app.models import TestSessionStatus
 from app.pages import formats, web
 from app.testkit import service
@@ -41,6 +41,15 @@ from app.testkit.schemas import (
 router = APIRouter(prefix=urls.SANDBOX_PREFIX, tags=[SANDBOX], route_class=JsonBodyRoute)
 page_router = APIRouter(include_in_schema=False)
 
+SessionWait = Annotated[
+    float,
+    Query(
+        ge=0,
+        le=MAX_WAIT_SECONDS,
+        description="Seconds (≤ 30, fractions allowed) to hold the request until the session "
+        "is finished; then it answers as it stands.",
+    ),
+]
 SessionId = Annotated[
     str, Path(description="The test session's `id`.", json_schema_extra={"format": "uuid"})
 ]
@@ -108,7 +117,11 @@ async def create_test_session(
     responses=problems(Unauthorized, TestSessionNotFound, ValidationFailed),
 )
 async def get_test_session(
-    session_id: SessionId, request: Request, api_key: CurrentKey, engine: EngineDep, wait: Wait = 0
+    session_id: SessionId,
+    request: Request,
+    api_key: CurrentKey,
+    engine: EngineDep,
+    wait: SessionWait = 0,
 ) -> TestSessionView:
     """The session and each test's result with its evidence, judged now while it runs;
     `?wait=` holds the request until the session is finished (≤ 30 s)."""
