@@ -9,7 +9,7 @@ hints on the console.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.types import Scope
 
@@ -28,6 +28,8 @@ class CallNotes:
     draft_id: str | None = None
     # field -> a hint that quotes nothing sent ("did you mean patient.nir?"): safe to log.
     hints: dict[str, str] = field(default_factory=dict)
+    # What the test kit judges, never a value sent (app.models.JournalEntry.facts).
+    facts: dict[str, Any] | None = None
 
 
 def peek(scope: Scope) -> CallNotes | None:

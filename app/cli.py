@@ -1,4 +1,5 @@
-"""The `omnidoc-sandbox` command: serve, reset, check-url, check-receiver, receiver-vectors."""
+"""The `omnidoc-sandbox` command: serve, reset, check-url, check-receiver, receiver-vectors,
+test-kit."""
 
 from __future__ import annotations
 
@@ -367,6 +368,48 @@ def openapi(
         typer.echo(text, nl=False)
     else:
         target.write_text(text, encoding="utf-8")
+
+
+@cli.command(
+    "test-kit",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def test_kit(
+    url: Annotated[str, typer.Option("--url", help="The sandbox's base URL.")],
+    key: Annotated[str, typer.Option("--key", help="The vendor API key to judge.")],
+    command: Annotated[
+        list[str], typer.Argument(help="After `--`: your own tests, run with SANDBOX_URL/KEY.")
+    ],
+    resilience: Annotated[
+        bool, typer.Option("--resilience", help="Also judge Retry-After (a 503 is injected).")
+    ] = False,
+    junit: Annotated[Path | None, typer.Option("--junit", help="Write JUnit XML here.")] = None,
+    pdf: Annotated[Path | None, typer.Option("--pdf", help="Write the evidence PDF here.")] = None,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", help="Seconds COMMAND may run.")
+    ] = None,
+) -> None:
+    """Open a test session, run COMMAND, finish, write the reports and print each test's
+    result; exit 1 when COMMAND failed or a required test did not pass."""
+    from app.testkit import runner  # here, not at the top: see check_url
+
+    resume_collector()  # paused for the start of a server (app/__init__.py)
+    try:
+        outcome = runner.run(
+            url=url,
+            key=key,
+            command=command,
+            resilience=resilience,
+            timeout=timeout,
+            junit=junit,
+            pdf=pdf,
+        )
+    except runner.KitError as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
+    typer.echo(runner.table(outcome))
+    if not outcome.ok:
+        raise typer.Exit(1)
 
 
 @cli.command("check-receiver")

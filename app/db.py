@@ -10,8 +10,9 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy import Connection, Engine, event, inspect, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.schema import CreateColumn
 from sqlmodel import Session, SQLModel, create_engine
 
 from app.config import Settings
@@ -83,11 +84,25 @@ def create_schema(engine: Engine) -> None:
             lock = text("SELECT pg_advisory_xact_lock(:key)")
             connection.execute(lock, {"key": _SCHEMA_LOCK_KEY})
         SQLModel.metadata.create_all(connection)
+        _add_missing_columns(connection)  # before the indexes, which may name them
         # create_all adds no index to a table that exists: a database made by an older
         # version gets the indexes added since (IF NOT EXISTS, so cheap on every start).
         for table in SQLModel.metadata.sorted_tables:
             for index in table.indexes:
                 index.create(connection, checkfirst=True)
+
+
+def _add_missing_columns(connection: Connection) -> None:
+    """Add the nullable columns a newer version declares to a database made before it
+    (create_all creates missing tables only): `ALTER TABLE … ADD COLUMN`, no other change."""
+    inspector = inspect(connection)
+    for table in SQLModel.metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present or not column.nullable:
+                continue
+            ddl = CreateColumn(column).compile(dialect=connection.dialect)
+            connection.exec_driver_sql(f'ALTER TABLE "{table.name}" ADD COLUMN {ddl}')
 
 
 @contextmanager

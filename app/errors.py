@@ -164,6 +164,27 @@ class KeyNotFound(ApiError):
     )
 
 
+class TestSessionNotFound(ApiError):
+    __test__ = False  # not a pytest class
+    code = "test_session_not_found"
+    status = 404
+    title = "Test session not found"
+    explanation = (
+        "No test session with this id belongs to your API key. Take the `id` returned by "
+        "POST /_sandbox/test-sessions with the same key."
+    )
+
+
+class SessionRunning(ApiError):
+    code = "session_running"
+    status = 409
+    title = "Session running"
+    explanation = (
+        "Your API key already has a test session running: one at a time per key. Finish it "
+        "(POST /_sandbox/test-sessions/{id}/finish) before opening another."
+    )
+
+
 class ReceiverCheckNotFound(ApiError):
     code = "receiver_check_not_found"
     status = 404
@@ -312,9 +333,10 @@ class InjectedFault(ApiError):
         "/_sandbox/faults."
     )
 
-    def __init__(self, status: int) -> None:
+    def __init__(self, status: int, *, retry_after: int | None = None) -> None:
         # 429 and 503 tell a well-behaved client when to retry, as a real gateway would.
-        headers = {"Retry-After": "1"} if status in (429, 503) else {}
+        wait = str(retry_after or 1)
+        headers = {"Retry-After": wait} if status in (429, 503) else {}
         super().__init__(f"Injected by a fault rule of your key: status {status}.", headers=headers)
         self.status = status
 

@@ -47,6 +47,7 @@ from app.sandbox import journal_endpoints as journal
 from app.sandbox import snapshots
 from app.sandbox.faults import FaultMiddleware
 from app.sandbox.journal import JournalMiddleware
+from app.testkit import endpoints as testkit
 
 logger = logging.getLogger("omnidoc_sandbox")
 
@@ -167,6 +168,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(interop.pull_router)
     app.include_router(sandbox.router)
     app.include_router(journal.router)
+    app.include_router(testkit.router)
     app.include_router(receiver_checks.router)
     app.include_router(admin_receiver_checks.router)
     app.include_router(admin_snapshots.router)
@@ -175,6 +177,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(url_method.router)  # before pages: /interop/drafts/new is not an id
     app.include_router(pages.router)
     app.include_router(page_files.router)
+    app.include_router(testkit.page_router)
     app.mount("/static", web.static_files(), name="static")
     openapi.install(app)
     return app

@@ -238,6 +238,10 @@ class JournalEntry(SQLModel, table=True):
     duration_ms: float = 0.0
     errors: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(StoredJSON))
     warnings: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(StoredJSON))
+    # What the test kit judges (app.testkit.judge), never a value sent: a create's field
+    # names, whether it sent `context`, its author's presence in the directory and the
+    # SHA-256 of its canonical JSON; an upload's number of `file` parts.
+    facts: dict[str, Any] | None = Field(default=None, sa_column=Column(StoredJSON))
 
 
 class FaultRule(SQLModel, table=True):
@@ -252,6 +256,8 @@ class FaultRule(SQLModel, table=True):
     path: str = Field(max_length=2000)
     status: int | None = None
     delay_ms: int = 0
+    # The `Retry-After` of an injected 429/503 (the test kit's resilience asks for 2 s).
+    retry_after: int | None = None
     times: int = 1
     remaining: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -270,6 +276,32 @@ class AdminSession(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+
+
+class TestSessionStatus(StrEnum):
+    RUNNING = "running"
+    PASSED = "passed"
+    FAILED = "failed"
+
+
+class TestSession(SQLModel, table=True):
+    """A test kit session (app.testkit.service): from `started_at` the key's traffic is judged;
+    once finished, its results are frozen in `results`."""
+
+    __tablename__ = "test_session"
+    __test__ = False  # not a pytest class
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    owner_key: str = Field(index=True, max_length=200)
+    # The key while the session runs, NULL once finished: unique, so one running per key
+    # even with several workers.
+    running_key: str | None = Field(default=None, unique=True, max_length=200)
+    status: str = Field(default=TestSessionStatus.RUNNING, max_length=20)
+    resilience: bool = False
+    fault_rule_id: str | None = Field(default=None, max_length=36)
+    started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    finished_at: datetime | None = _ts()
+    results: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(StoredJSON))
 
 
 class ReceiverCheckRecord(SQLModel, table=True):

@@ -9,6 +9,7 @@ from __future__ import annotations
 INTEROP_PREFIX = "/api/interop/v1"
 SANDBOX_PREFIX = "/_sandbox"
 DRAFT_PAGE_PREFIX = "/interop/drafts"
+TEST_SESSION_PAGE_PREFIX = "/test-kit/sessions"
 
 
 def redirect_url(base_url: str, draft_id: str) -> str:
@@ -22,6 +23,11 @@ def file_url(base_url: str, draft_id: str, file_id: str) -> str:
 
 def report_url(base_url: str, draft_id: str) -> str:
     return f"{base_url}{INTEROP_PREFIX}/drafts/{draft_id}/report"
+
+
+def test_session_page(base_url: str, session_id: str) -> str:
+    """A test session's page (the test kit's dashboard): its id is the capability."""
+    return f"{base_url}{TEST_SESSION_PAGE_PREFIX}/{session_id}"
 
 
 def error_type(code: str) -> str:

@@ -17,6 +17,7 @@ import io
 import struct
 import sys
 import tempfile
+import time
 import zlib
 from pathlib import Path
 
@@ -237,6 +238,69 @@ def _dashboard_shots(browser: Browser, out: Path) -> None:
                 server.stop()
 
 
+def _test_kit_activity(api: httpx.Client, base: str) -> str:
+    """A session of vendor A: most of the flow right, the report never fetched."""
+    session = api.post("/_sandbox/test-sessions", json={"resilience": True}).json()
+    api.put("/_sandbox/webhook", json={"url": f"{base}/_sandbox/inbox/demo"})
+    refused = api.post("/api/interop/v1/drafts", json={**VENDOR_DRAFT, "author_rpps": "1"})
+    assert refused.status_code == 503  # the session's injected 503 (Retry-After: 2)
+    time.sleep(2.2)
+    assert (
+        api.post("/api/interop/v1/drafts", json={**VENDOR_DRAFT, "author_rpps": "1"}).status_code
+        == 422
+    )
+    created = api.post("/api/interop/v1/drafts", json=VENDOR_DRAFT).json()
+    files = [
+        ("file", ("photo.png", _png(), "image/png")),
+        ("file", ("cr.pdf", _pdf(), "application/pdf")),
+    ]
+    api.post(f"/api/interop/v1/drafts/{created['id']}/files/", files=files)
+    httpx.get(created["redirect_url"])
+    _move(api, created["id"], "publish", "complete")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        got = api.get(f"/_sandbox/test-sessions/{session['id']}").json()
+        if next(t for t in got["tests"] if t["name"] == "webhook_acknowledged")["result"] != "wait":
+            break
+        time.sleep(0.2)
+    api.post(f"/_sandbox/test-sessions/{session['id']}/finish")
+    return str(session["id"])
+
+
+def _test_kit_shots(browser: Browser, out: Path) -> None:
+    """The test session's page (desktop and phone) and the first page of its evidence PDF."""
+    with tempfile.TemporaryDirectory() as tmp:
+        server = SandboxServer(Path(tmp) / "data").start("--log-level", "warning")
+        base = server.base_url
+        try:
+            with httpx.Client(base_url=base, headers=_bearer("sandbox-key-a"), timeout=30) as api:
+                session_id = _test_kit_activity(api, base)
+                pdf = api.get(f"/_sandbox/test-sessions/{session_id}/report.pdf").content
+            for size, viewport in SIZES.items():
+                context = browser.new_context(viewport=viewport, locale="fr-FR")
+                page = context.new_page()
+                page.goto(f"{base}/test-kit/sessions/{session_id}")
+                _shot(page, out, size, "test-kit")
+                context.close()
+            _pdf_first_page(browser, pdf, out / "test-kit-report-pdf.png")
+        finally:
+            server.stop()
+
+
+def _pdf_first_page(browser: Browser, pdf: bytes, path: Path) -> None:
+    """Chromium's own PDF viewer, on the PDF as a file: the first page as the reader sees it."""
+    with tempfile.TemporaryDirectory() as tmp:
+        file = Path(tmp) / "report.pdf"
+        file.write_bytes(pdf)
+        context = browser.new_context(viewport={"width": 900, "height": 1200})
+        page = context.new_page()
+        page.goto(file.as_uri())
+        page.wait_for_timeout(2000)  # the viewer draws after load
+        page.screenshot(path=str(path))
+        context.close()
+    print(f"wrote {path}")
+
+
 def _bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
@@ -244,8 +308,15 @@ def _bearer(key: str) -> dict[str, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--only", choices=["test-kit"], help="Only these screenshots.")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.only == "test-kit":
+        with sync_playwright() as playwright:
+            browser = launch_chromium(playwright)
+            _test_kit_shots(browser, args.out)
+            browser.close()
+        return
     with tempfile.TemporaryDirectory() as tmp:
         server = SandboxServer(Path(tmp) / "data").start("--log-level", "warning")
         headers = {"Authorization": "Bearer sandbox-key-a"}
@@ -260,6 +331,7 @@ def main() -> None:
                     _story(context.new_page(), api, server.base_url, args.out, size)
                     context.close()
                 _dashboard_shots(browser, args.out)
+                _test_kit_shots(browser, args.out)
                 browser.close()
         finally:
             server.stop()

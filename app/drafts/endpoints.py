@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse
 from app import callnotes, urls
 from app.drafts import service as drafts
 from app.drafts import uploads
+from app.drafts.facts import create_facts, upload_facts
 from app.drafts.validation import validate_draft
 from app.drafts.validation_report import apply_report
 from app.errors import (
@@ -63,6 +64,9 @@ async def create_draft(api_key: CurrentKey, request: Request, response: Response
     # FastAPI solves every declared dependency, and each one's own, on every request.
     runtime = await get_ready_runtime(request)
     body = await json_body(request, runtime)
+    callnotes.of(request.scope).facts = create_facts(
+        body, is_known_practitioner=runtime.fixtures.is_known_practitioner
+    )
     report = validate_draft(
         body,
         strict=runtime.settings.strict,
@@ -172,6 +176,7 @@ async def attach_files(
         content_length=request.headers.get("content-length"),
         stream=request.stream(),
     )
+    callnotes.of(request.scope).facts = upload_facts(len(stored))
     return FilesAttached(
         files=[AttachedFile.model_validate(row, from_attributes=True) for row in stored]
     )

@@ -49,6 +49,13 @@ PROBLEMS: dict[str, str] = {
         "d'une version plus récente du sandbox. Rien n'a été importé ; le détail indique "
         "ce qui ne va pas."
     ),
+    "test_session_not_found": (
+        "Aucune session de test avec cet identifiant n'appartient à cette clé API."
+    ),
+    "session_running": (
+        "Une session de test est déjà en cours pour cette clé API : terminez-la avant d'en "
+        "ouvrir une autre."
+    ),
     "method_not_allowed": (
         "Cette adresse existe, mais pas avec cette méthode HTTP (l'en-tête Allow les liste)."
     ),

@@ -201,7 +201,8 @@ async def export_vendor(api_key: CurrentKey, runtime: RuntimeDep) -> Response:
 
 @router.post("/reset", response_model=VendorReset, responses=problems(Unauthorized))
 async def reset_vendor(api_key: CurrentKey, runtime: RuntimeDep, engine: EngineDep) -> VendorReset:
-    """Delete this key's drafts, files, deliveries, journal and faults; keep its webhook."""
+    """Delete this key's drafts, files, deliveries, journal, faults, receiver checks and test
+    sessions; keep its webhook."""
     deleted = await run_in_threadpool(
         resets.reset_vendor, engine, settings=runtime.settings, owner_key=api_key.key
     )

@@ -30,6 +30,7 @@ class Injected:
 
     status: int | None
     delay_ms: int
+    retry_after: int | None = None
 
 
 def _view(rule: FaultRule) -> Fault:
@@ -82,6 +83,7 @@ class LiveRule(NamedTuple):
     path: str
     status: int | None
     delay_ms: int
+    retry_after: int | None
 
 
 # The key's rules with uses left, oldest first. Run on the event loop's own SQLite
@@ -89,7 +91,7 @@ class LiveRule(NamedTuple):
 # read that finds nothing in the common case, in a few microseconds. (Both sqlite3 and
 # SQLAlchemy's text() take the named parameter.)
 _LIVE_RULES_SQL = (
-    "SELECT seq, method, path, status, delay_ms FROM fault_rule"
+    "SELECT seq, method, path, status, delay_ms, retry_after FROM fault_rule"
     " WHERE owner_key = :owner_key AND remaining > 0 ORDER BY seq"
 )
 
@@ -125,7 +127,7 @@ def claim(engine: Engine, *, rule: LiveRule) -> Injected | None:
             .values(remaining=col(FaultRule.remaining) - 1)
         )
     if int(result.rowcount) == 1:  # type: ignore[attr-defined]
-        return Injected(status=rule.status, delay_ms=rule.delay_ms)
+        return Injected(status=rule.status, delay_ms=rule.delay_ms, retry_after=rule.retry_after)
     return None
 
 
@@ -194,7 +196,7 @@ class FaultMiddleware:
         if injected is not None and injected.delay_ms:
             await asyncio.sleep(injected.delay_ms / 1000)
         if injected is not None and injected.status:
-            error = InjectedFault(injected.status)
+            error = InjectedFault(injected.status, retry_after=injected.retry_after)
             callnotes.of(scope).errors = problem_issues(error)
             await problem_response(error)(scope, receive, send)
             return

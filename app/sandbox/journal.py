@@ -48,6 +48,7 @@ def entry_row(
     duration_ms: float,
     errors: list[FieldIssue],
     warnings: list[FieldIssue],
+    facts: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """One journal row, every column given (a Core insert applies no model defaults)."""
     return {
@@ -61,6 +62,7 @@ def entry_row(
         "duration_ms": duration_ms,
         "errors": _issues(errors),
         "warnings": _issues(warnings),
+        "facts": facts,
     }
 
 
@@ -157,6 +159,7 @@ class JournalMiddleware:
                     duration_ms=(time.perf_counter() - started) * 1000,
                     errors=notes.errors if status >= 400 else [],
                     warnings=notes.warnings,
+                    facts=notes.facts,
                 )
                 await record(writer, row=row, keep=keep)
             except Exception as exc:  # the type only: messages may quote request data

@@ -9,14 +9,15 @@ from sqlmodel import col, select
 from app.config import Settings
 from app.db import retry_on_conflict, wipe_data, write_session
 from app.drafts import scenarios, uploads
-from app.models import Draft, FaultRule, JournalEntry, StoredFile
+from app.models import Draft, FaultRule, JournalEntry, StoredFile, TestSession
 from app.notifications import outbox
 from app.receiver_checks import service as receiver_checks
 from app.sandbox.schemas import AdminResetCounts, ResetCounts
 
 
 def reset_vendor(engine: Engine, *, settings: Settings, owner_key: str) -> ResetCounts:
-    """Delete the key's drafts, files, deliveries, journal and faults in one transaction.
+    """Delete the key's drafts, files, deliveries, journal, faults and test sessions in one
+    transaction.
 
     The files' bytes are removed after the commit: a crash in between leaves orphans
     that the start-up sweep deletes, never a row without its file. A file row an upload
@@ -50,6 +51,8 @@ def _delete_rows(engine: Engine, *, owner_key: str) -> tuple[list[str], ResetCou
             delete(JournalEntry).where(col(JournalEntry.owner_key) == owner_key)
         )
         faults = session.execute(delete(FaultRule).where(col(FaultRule.owner_key) == owner_key))
+        # The test kit's sessions judged what was just deleted: they go with it.
+        session.execute(delete(TestSession).where(col(TestSession.owner_key) == owner_key))
     return list(files), ResetCounts(
         drafts=int(drafts.rowcount),  # type: ignore[attr-defined]
         files=len(files),

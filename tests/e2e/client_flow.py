@@ -30,14 +30,19 @@ from omnidoc_sandbox_client.api.sandbox_defined import (
     complete_draft,
     create_fault,
     create_receiver_check,
+    create_test_session,
     delete_faults,
     delete_webhook,
     download_admin_file,
     download_file,
     export_vendor,
+    finish_test_session,
     get_draft,
     get_receiver_check,
     get_report,
+    get_test_session,
+    get_test_session_junit,
+    get_test_session_report,
     get_webhook,
     healthz,
     lint_prefill,
@@ -52,6 +57,7 @@ from omnidoc_sandbox_client.api.sandbox_defined import (
     list_inbox,
     list_receiver_checks,
     list_requests,
+    list_requirements,
     publish_draft,
     readyz,
     record_inbox,
@@ -83,6 +89,7 @@ from omnidoc_sandbox_client.models import (
     ReceiverCheck,
     ReceiverCheckBody,
     ReceiverCheckList,
+    TestSessionView,
     VendorReset,
     WebhookBody,
     WebhookConfig,
@@ -281,6 +288,23 @@ def every_operation(base_url: str) -> None:
         assert isinstance(deliveries, DeliveryList) and deliveries.items, deliveries
         call(redeliver, deliveries.items[0].id, client=client)
         call(list_requests, client=client)
+        call(list_requirements, client=client)
+        session = call(create_test_session, client=client)  # no body: resilience off
+        assert isinstance(session, TestSessionView), session
+        call(get_test_session, session.id, client=client)
+        call(get_test_session_report, session.id, client=client)
+        call(get_test_session_junit, session.id, client=client)
+        call(finish_test_session, session.id, client=client)
+        # A receiver check of the key's webhook (the inbox), then one from the admin scope.
+        started = call(create_receiver_check, client=client)  # no body: the key's webhook
+        assert isinstance(started, ReceiverCheck), started
+        check = started
+        while check.status.value == "running":
+            check = call(get_receiver_check, str(started.id), client=client, wait=3)
+        call(list_receiver_checks, client=client)
+        body = AdminReceiverCheckBody(owner_key="sandbox-key-a")
+        call(admin_create_receiver_check, client=client, body=body)
+        call(list_admin_receiver_checks, client=client)
         call(create_fault, client=client, body=FaultBody(status=503))
         call(list_faults, client=client)
         call(delete_faults, client=client)
