@@ -33,6 +33,7 @@ from app.db import read_session
 from app.drafts import service as drafts
 from app.errors import DeliveryNotFound, FieldIssue, FileNotFound
 from app.fixtures import ApiKeyFixture, Fixtures
+from app.identifiers import is_uuid4
 from app.longpoll import newest_page
 from app.models import (
     AutopilotMove,
@@ -107,7 +108,7 @@ def draft_file(
 ) -> tuple[StoredFile, Path]:
     """A file of any draft, with the path of its bytes; 404 when either is unknown."""
     row = None
-    if drafts.is_draft_id(draft_id) and drafts.is_draft_id(file_id):
+    if is_uuid4(draft_id) and is_uuid4(file_id):
         with read_session(engine) as session:
             row = session.exec(
                 select(StoredFile).where(
@@ -195,7 +196,7 @@ def list_deliveries(
 def redeliver(engine: Engine, *, fixtures: Fixtures, delivery_id: str) -> AdminDelivery:
     """Send any key's notification again (app.notifications.outbox.redeliver), same `webhook-id`."""
     owner_key = None
-    if drafts.is_draft_id(delivery_id):
+    if is_uuid4(delivery_id):
         with read_session(engine) as session:
             owner_key = session.exec(
                 select(WebhookEvent.owner_key).where(WebhookEvent.id == delivery_id.lower())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -17,50 +16,54 @@ from app.drafts import scenarios
 from app.errors import DraftIncomplete, DraftNotFound, InvalidTransition, ReportNotReady
 from app.fixtures import Directory
 from app.groupcommit import GroupCommit
+from app.identifiers import is_uuid4
 from app.models import Draft, DraftStatus, StoredFile, new_id, utcnow
 from app.notifications import outbox
 from app.reports import service as reports
 from app.reports.billing import billing_for
 from app.schemas import Context, DraftFile, DraftView, Patient
 
-S = DraftStatus
 _DRAFT_TABLE: Table = Draft.__table__  # type: ignore[attr-defined]
 
 # The only moves transition() accepts: (from, to).
 ALLOWED_MOVES: frozenset[tuple[DraftStatus, DraftStatus]] = frozenset(
     {
-        (S.TEMPORARY, S.DRAFT),
-        (S.DRAFT, S.IN_PROGRESS),
-        (S.IN_PROGRESS, S.COMPLETED),
-        (S.TEMPORARY, S.CANCELLED),
-        (S.DRAFT, S.CANCELLED),
-        (S.IN_PROGRESS, S.CANCELLED),
+        (DraftStatus.TEMPORARY, DraftStatus.DRAFT),
+        (DraftStatus.DRAFT, DraftStatus.IN_PROGRESS),
+        (DraftStatus.IN_PROGRESS, DraftStatus.COMPLETED),
+        (DraftStatus.TEMPORARY, DraftStatus.CANCELLED),
+        (DraftStatus.DRAFT, DraftStatus.CANCELLED),
+        (DraftStatus.IN_PROGRESS, DraftStatus.CANCELLED),
     }
 )
 
 # Which timestamp each status stamps when it is entered.
 STAMPED_AT: dict[DraftStatus, str] = {
-    S.DRAFT: "visited_at",
-    S.IN_PROGRESS: "published_at",
-    S.COMPLETED: "completed_at",
-    S.CANCELLED: "cancelled_at",
+    DraftStatus.DRAFT: "visited_at",
+    DraftStatus.IN_PROGRESS: "published_at",
+    DraftStatus.COMPLETED: "completed_at",
+    DraftStatus.CANCELLED: "cancelled_at",
 }
 
 # Entering these statuses notifies the owning key (README, "Receive notifications").
-NOTIFIED: frozenset[DraftStatus] = frozenset({S.IN_PROGRESS, S.COMPLETED, S.CANCELLED})
+NOTIFIED: frozenset[DraftStatus] = frozenset(
+    {DraftStatus.IN_PROGRESS, DraftStatus.COMPLETED, DraftStatus.CANCELLED}
+)
 
 # Other side effects of entering a status, in the same unit of work: a scenario
 # recipient's automatic answer is booked on publication (README, "Scenario practitioners").
 ON_ENTER: dict[DraftStatus, Callable[[Session, Draft, str, Directory | None], None]] = {
-    S.IN_PROGRESS: scenarios.schedule,
+    DraftStatus.IN_PROGRESS: scenarios.schedule,
 }
 
 
 # How a caller makes a draft enter each status, for the advice of an impossible move.
 HOW_TO_ENTER: dict[DraftStatus, str] = {
-    S.DRAFT: "visit its redirect_url (a browser's GET, or POST /_sandbox/drafts/{id}/visit)",
-    S.IN_PROGRESS: "publish it (POST /_sandbox/drafts/{id}/publish, or the page)",
-    S.COMPLETED: "complete it (POST /_sandbox/drafts/{id}/complete, or the page)",
+    DraftStatus.DRAFT: (
+        "visit its redirect_url (a browser's GET, or POST /_sandbox/drafts/{id}/visit)"
+    ),
+    DraftStatus.IN_PROGRESS: "publish it (POST /_sandbox/drafts/{id}/publish, or the page)",
+    DraftStatus.COMPLETED: "complete it (POST /_sandbox/drafts/{id}/complete, or the page)",
 }
 
 
@@ -68,7 +71,7 @@ def _advice(draft: Draft, previous: DraftStatus, to: DraftStatus) -> str:
     """The moves that would make `to` possible, when it lies ahead on the forward path."""
     if not any(start == previous for start, _ in ALLOWED_MOVES):
         return f" '{previous}' is final."
-    ahead = {start: end for start, end in ALLOWED_MOVES if end != S.CANCELLED}
+    ahead = {start: end for start, end in ALLOWED_MOVES if end != DraftStatus.CANCELLED}
     steps, current = [], previous
     while (current, to) not in ALLOWED_MOVES and current in ahead:
         current = ahead[current]
@@ -111,13 +114,6 @@ def transition(
         outbox.enqueue_status_event(session, draft=draft, previous=previous, base_url=base_url)
     if (on_enter := ON_ENTER.get(to)) is not None:
         on_enter(session, draft, base_url, directory)
-
-
-def is_draft_id(value: str) -> bool:
-    try:
-        return str(uuid.UUID(value)) == value.lower()
-    except ValueError:
-        return False
 
 
 def canonical_context(context: object) -> str | None:
@@ -168,7 +164,7 @@ def get_owned_draft(
     session: Session, *, draft_id: str, owner_key: str | None, for_update: bool = False
 ) -> Draft:
     """The draft if `owner_key` owns it; 404 alike for unknown, malformed and foreign ids."""
-    if not is_draft_id(draft_id):
+    if not is_uuid4(draft_id):
         raise DraftNotFound()
     query = select(Draft).where(Draft.id == draft_id.lower())
     if for_update:
@@ -260,7 +256,7 @@ def visit_draft(
 
 
 def _get_any_draft(session: Session, *, draft_id: str) -> Draft:
-    if not is_draft_id(draft_id):
+    if not is_uuid4(draft_id):
         raise DraftNotFound()
     query = select(Draft).where(Draft.id == draft_id.lower()).with_for_update()
     draft = session.exec(query).first()

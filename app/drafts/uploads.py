@@ -26,8 +26,9 @@ from app.drafts.multipart_stream import (
     sniff,
     try_lock,
 )
-from app.drafts.service import get_owned_draft, is_draft_id
+from app.drafts.service import get_owned_draft
 from app.errors import DraftLocked, FileNotFound, FileTooLarge, StorageFailed
+from app.identifiers import is_uuid4
 from app.models import DraftStatus, StoredFile
 
 logger = logging.getLogger("omnidoc_sandbox")
@@ -177,7 +178,7 @@ def stored_file(
     with read_session(engine) as session:
         draft = get_owned_draft(session, draft_id=draft_id, owner_key=owner_key)
         row = None
-        if is_draft_id(file_id):  # same UUID4 shape as draft ids
+        if is_uuid4(file_id):  # same UUID4 shape as draft ids
             query = select(StoredFile).where(
                 StoredFile.id == file_id.lower(), StoredFile.draft_id == draft.id
             )

@@ -15,6 +15,7 @@ from app.db import read_session
 from app.drafts import service as drafts
 from app.errors import ApiError, DraftIncomplete, DraftNotFound, FieldIssue, ValidationFailed
 from app.http.deps import BaseUrlDep, EngineDep, RuntimeDep
+from app.identifiers import is_uuid4
 from app.longpoll import Wait, wait_for_items
 from app.models import Draft, DraftStatus
 from app.pages import labels_fr, review, web
@@ -71,7 +72,7 @@ def _see(url: str) -> RedirectResponse:
 def head_draft_page(draft_id: str, engine: EngineDep) -> Response:
     """HEAD never visits: link checkers and prefetchers must not lock the draft."""
     exists = False
-    if drafts.is_draft_id(draft_id):
+    if is_uuid4(draft_id):
         with read_session(engine) as session:
             exists = session.get(Draft, draft_id.lower()) is not None
     return Response(
