@@ -31,6 +31,7 @@ from app.admin.schemas import (
 from app.config import Settings
 from app.db import read_session
 from app.drafts import service as drafts
+from app.drafts import uploads
 from app.errors import DeliveryNotFound, FieldIssue, FileNotFound
 from app.fixtures import ApiKeyFixture, Fixtures
 from app.identifiers import is_uuid4
@@ -107,20 +108,12 @@ def draft_file(
     engine: Engine, *, settings: Settings, draft_id: str, file_id: str
 ) -> tuple[StoredFile, Path]:
     """A file of any draft, with the path of its bytes; 404 when either is unknown."""
-    row = None
-    if is_uuid4(draft_id) and is_uuid4(file_id):
-        with read_session(engine) as session:
-            row = session.exec(
-                select(StoredFile).where(
-                    StoredFile.id == file_id.lower(), StoredFile.draft_id == draft_id.lower()
-                )
-            ).first()
-    if row is None:
-        raise FileNotFound("No such file on a draft of this sandbox.")
-    path = (settings.files_dir / row.storage_name).resolve()
-    if not path.is_file():
-        raise FileNotFound("The file's bytes are missing from the data dir.")
-    return row, path
+    missing = "No such file on a draft of this sandbox."
+    if not is_uuid4(draft_id):
+        raise FileNotFound(missing)
+    return uploads.file_of_draft(
+        engine, settings=settings, draft_id=draft_id.lower(), file_id=file_id, missing=missing
+    )
 
 
 # --- Journal ----------------------------------------------------------------------------

@@ -17,9 +17,9 @@ from sqlmodel import col, select
 
 from app.config import Settings
 from app.db import read_session, write_session
-from app.drafts import scenarios
+from app.drafts import scenarios, uploads
 from app.drafts import service as drafts
-from app.errors import DraftNotFound, FileNotFound, InvalidTransition, ValidationFailed
+from app.errors import DraftNotFound, InvalidTransition, ValidationFailed
 from app.fixtures import Practitioner
 from app.identifiers import is_uuid4
 from app.models import Draft, DraftStatus, StoredFile, utcnow
@@ -165,19 +165,7 @@ def page_file(
 ) -> tuple[StoredFile, Path]:
     """A file of a draft, for the page (whoever holds the draft's URL and signed in)."""
     draft = read_draft(engine, draft_id=draft_id)
-    row = None
-    if is_uuid4(file_id):
-        with read_session(engine) as session:
-            query = select(StoredFile).where(
-                StoredFile.id == file_id.lower(), StoredFile.draft_id == draft.id
-            )
-            row = session.exec(query).first()
-    if row is None:
-        raise FileNotFound()
-    path = (settings.files_dir / row.storage_name).resolve()
-    if not path.is_file():
-        raise FileNotFound("The file's bytes are missing from the data dir.")
-    return row, path
+    return uploads.file_of_draft(engine, settings=settings, draft_id=draft.id, file_id=file_id)
 
 
 def inline_type(row: StoredFile) -> str | None:
