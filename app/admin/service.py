@@ -47,7 +47,7 @@ from app.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
-from app.notifications import deliveries, outbox, webhooks
+from app.notifications import deliveries, webhooks
 from app.pages import labels_fr
 from app.sandbox import journal
 
@@ -187,18 +187,14 @@ def list_deliveries(
 
 
 def redeliver(engine: Engine, *, fixtures: Fixtures, delivery_id: str) -> AdminDelivery:
-    """Send any key's notification again (app.notifications.outbox.redeliver), same `webhook-id`."""
-    owner_key = None
-    if is_uuid4(delivery_id):
-        with read_session(engine) as session:
-            owner_key = session.exec(
-                select(WebhookEvent.owner_key).where(WebhookEvent.id == delivery_id.lower())
-            ).first()
+    """Send any key's notification again, as its key would (deliveries.redeliver)."""
+    owner_key = deliveries.owner_of(engine, delivery_id=delivery_id)
     if owner_key is None:
         raise DeliveryNotFound(f"No delivery '{delivery_id[:64]}' in this sandbox.")
-    event = outbox.redeliver(engine, owner_key=owner_key, delivery_id=delivery_id.lower())
-    with read_session(engine) as session:
-        return _delivery_views(session, [event], fixtures)[0]
+    view = deliveries.redeliver(
+        engine, api_key=_owner(fixtures, owner_key), delivery_id=delivery_id.lower()
+    )
+    return AdminDelivery(**dict(view), owner_key=owner_key)
 
 
 # --- Inboxes and keys ---------------------------------------------------------------------
