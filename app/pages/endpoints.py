@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -203,11 +204,6 @@ async def sign_out(request: Request, runtime: RuntimeDep) -> Response:
     return response
 
 
-async def _move(runtime: Runtime, transition: Callable[..., Any], **kwargs: Any) -> None:
-    """A status change of drafts.service off the loop (its commit wakes the workers it needs)."""
-    await run_in_threadpool(transition, runtime.engine, **kwargs)
-
-
 async def _action(
     request: Request, draft_id: str, runtime: Runtime
 ) -> tuple[dict[str, str], Draft] | Response:
@@ -256,23 +252,51 @@ async def _save(
     return None
 
 
+# An action reads the form and answers a page (refused) or the status change to make.
+Prepare = Callable[[dict[str, str], Draft], Awaitable[Response | Callable[..., object]]]
+# A refusal the action shows on its own page, or None for the generic error page.
+Refused = Callable[[ApiError, dict[str, str], Draft], Awaitable[Response | None]]
+
+
+async def _act(
+    request: Request,
+    draft_id: str,
+    runtime: Runtime,
+    *,
+    prepare: Prepare,
+    done: str,
+    refused: Refused | None = None,
+) -> Response:
+    """The one frame of the page's status changes (publish, answer, cancel): start, let the
+    action check its form, run its drafts.service move off the loop, then show the page."""
+    started = await _action(request, draft_id, runtime)
+    if isinstance(started, Response):
+        return started
+    posted, draft = started
+    move = await prepare(posted, draft)
+    if isinstance(move, Response):
+        return move
+    try:
+        await run_in_threadpool(move, runtime.engine)  # its commit wakes the workers it needs
+    except ApiError as exc:
+        shown = await refused(exc, posted, draft) if refused is not None else None
+        return shown or web.page_for_error(request, exc, runtime=runtime, back=_page_url(draft.id))
+    return _see(_page_url(draft.id, done))
+
+
 @router.post("/interop/drafts/{draft_id}/publish")
 async def publish_draft(
     request: Request, draft_id: str, runtime: RuntimeDep, base_url: BaseUrlDep
 ) -> Response:
     """Save the fields, then publish (`draft` → `in_progress`); author: the draft's, else me."""
-    started = await _action(request, draft_id, runtime)
-    if isinstance(started, Response):
-        return started
-    posted, draft = started
-    failed = await _save(request, runtime, draft, posted)
-    if failed:
-        return failed
-    me = web.signed_in(request, runtime)
-    assert me is not None
-    try:
-        await _move(
-            runtime,
+
+    async def prepare(posted: dict[str, str], draft: Draft) -> Response | Callable[..., object]:
+        failed = await _save(request, runtime, draft, posted)
+        if failed:
+            return failed
+        me = web.signed_in(request, runtime)
+        assert me is not None
+        return partial(
             drafts.publish_draft,
             draft_id=draft.id,
             owner_key=None,
@@ -280,7 +304,10 @@ async def publish_draft(
             directory=runtime.fixtures.practitioner,
             author_rpps=me.rpps,  # from the directory: a known practitioner
         )
-    except DraftIncomplete:
+
+    async def refused(exc: ApiError, posted: dict[str, str], draft: Draft) -> Response | None:
+        if not isinstance(exc, DraftIncomplete):
+            return None
         assert runtime.engine is not None
         draft = await run_in_threadpool(review.read_draft, runtime.engine, draft_id=draft.id)
         values, lint = review.lint_form(posted, is_known_practitioner=_known(runtime))
@@ -291,9 +318,10 @@ async def publish_draft(
         )
         form.errors += 1
         return await _draft_page(request, runtime, draft, form=form, status=409)
-    except ApiError as exc:
-        return web.page_for_error(request, exc, runtime=runtime, back=_page_url(draft.id))
-    return _see(_page_url(draft.id, "published"))
+
+    return await _act(
+        request, draft_id, runtime, prepare=prepare, done="published", refused=refused
+    )
 
 
 @router.post("/interop/drafts/{draft_id}/complete")
@@ -301,33 +329,29 @@ async def complete_draft(
     request: Request, draft_id: str, runtime: RuntimeDep, base_url: BaseUrlDep
 ) -> Response:
     """The recipient's answer (`in_progress` → `completed`), played by the demo operator."""
-    started = await _action(request, draft_id, runtime)
-    if isinstance(started, Response):
-        return started
-    posted, draft = started
-    report_text = posted.get("report_text", "")
-    if not report_text.strip():
-        alert = labels_fr.issue_message(FieldIssue("report_text", "report_missing", ""))
-        return await _draft_page(request, runtime, draft, alert=alert, status=422)
-    try:
-        answer = CompleteBody(report_text=report_text)  # the API's rules for the same text
-    except ValidationError:
-        alert = (
-            "L'avis est trop long (20 000 caractères au plus) ou contient un caractère interdit."
-        )
-        return await _draft_page(request, runtime, draft, alert=alert, status=422)
-    try:
-        await _move(
-            runtime,
+
+    async def prepare(posted: dict[str, str], draft: Draft) -> Response | Callable[..., object]:
+        report_text = posted.get("report_text", "")
+        if not report_text.strip():
+            alert = labels_fr.issue_message(FieldIssue("report_text", "report_missing", ""))
+            return await _draft_page(request, runtime, draft, alert=alert, status=422)
+        try:
+            answer = CompleteBody(report_text=report_text)  # the API's rules for the same text
+        except ValidationError:
+            alert = (
+                "L'avis est trop long (20 000 caractères au plus) "
+                "ou contient un caractère interdit."
+            )
+            return await _draft_page(request, runtime, draft, alert=alert, status=422)
+        return partial(
             drafts.complete_draft,
             draft_id=draft.id,
             owner_key=None,
             base_url=base_url,
             report_text=answer.report_text,
         )
-    except ApiError as exc:
-        return web.page_for_error(request, exc, runtime=runtime, back=_page_url(draft.id))
-    return _see(_page_url(draft.id, "completed"))
+
+    return await _act(request, draft_id, runtime, prepare=prepare, done="completed")
 
 
 @router.post("/interop/drafts/{draft_id}/cancel")
@@ -335,20 +359,14 @@ async def cancel_draft(
     request: Request, draft_id: str, runtime: RuntimeDep, base_url: BaseUrlDep
 ) -> Response:
     """Cancel (`draft` or `in_progress` → `cancelled`), once confirmed (`confirm=yes`)."""
-    started = await _action(request, draft_id, runtime)
-    if isinstance(started, Response):
-        return started
-    posted, draft = started
-    if posted.get("confirm") != "yes":
-        # Irreversible: the page's button only shows the confirming one (_draft.html).
-        alert = "Confirmez l'annulation : elle est définitive."
-        return await _draft_page(
-            request, runtime, draft, alert=alert, status=422, confirm_cancel=True
-        )
-    try:
-        await _move(
-            runtime, drafts.cancel_draft, draft_id=draft.id, owner_key=None, base_url=base_url
-        )
-    except ApiError as exc:
-        return web.page_for_error(request, exc, runtime=runtime, back=_page_url(draft.id))
-    return _see(_page_url(draft.id, "cancelled"))
+
+    async def prepare(posted: dict[str, str], draft: Draft) -> Response | Callable[..., object]:
+        if posted.get("confirm") != "yes":
+            # Irreversible: the page's button only shows the confirming one (_draft.html).
+            alert = "Confirmez l'annulation : elle est définitive."
+            return await _draft_page(
+                request, runtime, draft, alert=alert, status=422, confirm_cancel=True
+            )
+        return partial(drafts.cancel_draft, draft_id=draft.id, owner_key=None, base_url=base_url)
+
+    return await _act(request, draft_id, runtime, prepare=prepare, done="cancelled")
