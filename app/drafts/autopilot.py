@@ -16,9 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from contextlib import suppress
 from functools import partial
-from typing import TypeVar
 
 from sqlalchemy import Engine, delete, func
 from sqlmodel import col, select
@@ -27,10 +25,10 @@ from app.db import read_session, write_session
 from app.drafts import service as drafts
 from app.drafts.scenarios import BOOKED
 from app.models import AutopilotMove, Draft, DraftStatus, utcnow
+from app.workers import in_thread, wake_or_poll
 
 logger = logging.getLogger("omnidoc_sandbox.autopilot")
 LEFT_ALONE = "left_alone"  # answered or cancelled by hand before the time
-T = TypeVar("T")
 
 
 def due_draft_ids(engine: Engine, *, limit: int) -> list[str]:
@@ -83,20 +81,6 @@ def perform(engine: Engine, *, draft_id: str) -> str | None:
         return str(outcome)
 
 
-async def _in_thread(func: Callable[[], T]) -> T:
-    """Run a database step in a thread; if shutdown cancels us, let it finish first.
-
-    So no connection is still checked out when the lifespan disposes of the engine.
-    """
-    step = asyncio.ensure_future(asyncio.to_thread(func))
-    try:
-        return await asyncio.shield(step)
-    except asyncio.CancelledError:
-        with suppress(Exception):
-            await step
-        raise
-
-
 class AutopilotWorker:
     """One per process; `run()` loops until cancelled, `run_once()` is what tests drive."""
 
@@ -130,28 +114,25 @@ class AutopilotWorker:
             unsubscribe()
 
     async def _loop_forever(self) -> None:
-        while True:
-            self._wake.clear()
-            try:
-                if await self.run_once():
-                    continue
-                delay = await _in_thread(
-                    lambda: seconds_until_due(self.engine, cap=self.poll_interval)
-                )
-            except Exception as exc:  # a database hiccup must not stop the answers for good
-                logger.warning("autopilot worker: %s; retrying", type(exc).__name__)
-                delay = self.poll_interval
-            # asyncio.timeout, not wait_for: in 3.11 wait_for returns a wake-up that comes
-            # with a cancel and drops the cancel, so shutdown would wait on us forever.
-            with suppress(TimeoutError):
-                async with asyncio.timeout(delay):
-                    await self._wake.wait()
+        await wake_or_poll(
+            self._wake,
+            self._step,
+            poll_interval=self.poll_interval,
+            logger=logger,
+            name="autopilot worker",
+        )
+
+    async def _step(self) -> float | None:
+        """Perform what is due; None when there was some, else how long to sleep."""
+        if await self.run_once():
+            return None
+        return await in_thread(lambda: seconds_until_due(self.engine, cap=self.poll_interval))
 
     async def run_once(self) -> int:
         """Perform every due answer once; the count this worker performed or dropped."""
         done = 0
-        for draft_id in await _in_thread(partial(due_draft_ids, self.engine, limit=self.batch)):
-            result = await _in_thread(partial(perform, self.engine, draft_id=draft_id))
+        for draft_id in await in_thread(partial(due_draft_ids, self.engine, limit=self.batch)):
+            result = await in_thread(partial(perform, self.engine, draft_id=draft_id))
             if result is None:
                 continue
             done += 1

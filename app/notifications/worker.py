@@ -12,12 +12,11 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
@@ -27,12 +26,12 @@ from app.models import utcnow
 from app.notifications import outbox
 from app.notifications.outbox import Claimed, Outcome
 from app.notifications.webhooks import signed_headers
+from app.workers import in_thread, wake_or_poll
 
 if TYPE_CHECKING:
     import httpx
 
 logger = logging.getLogger("omnidoc_sandbox.webhooks")
-T = TypeVar("T")
 
 # What the vendor sees in the failed attempt: the event is kept and retried on the schedule.
 NO_ENDPOINT = (
@@ -66,25 +65,6 @@ def new_client(settings: Settings, **kwargs: Any) -> httpx.AsyncClient:
         trust_env=False,
         **kwargs,
     )
-
-
-async def _in_thread(
-    func: Callable[..., T], *args: Any, on_cancel: Callable[[Any], None] | None = None
-) -> T:
-    """Run a database step in a thread; if shutdown cancels us, let it finish first.
-
-    So no connection is still checked out when the lifespan disposes of the engine, and
-    a claim taken just as we are cancelled is given back (`on_cancel`) instead of leaking.
-    """
-    step = asyncio.ensure_future(asyncio.to_thread(func, *args))
-    try:
-        return await asyncio.shield(step)
-    except asyncio.CancelledError:
-        with suppress(Exception):
-            result = await step
-            if on_cancel is not None and result is not None:
-                on_cancel(result)
-        raise
 
 
 class DeliveryWorker:
@@ -147,30 +127,29 @@ class DeliveryWorker:
                 renewer.shutdown(wait=True)
 
     async def _loop_forever(self) -> None:
-        while True:
-            self._wake.clear()
-            try:
-                if await self.fill():
-                    continue  # more may be due than the slots just filled
-                delay = self.poll_interval
-                if len(self._tasks) < self.max_in_flight:
-                    delay = await _in_thread(
-                        partial(
-                            outbox.seconds_until_due,
-                            self.engine,
-                            cap=self.poll_interval,
-                            busy_keys=self._busy_keys(),
-                        )
-                    )
-            except Exception as exc:  # a database hiccup must not stop deliveries for good
-                logger.warning("webhook worker: %s; retrying", type(exc).__name__)
-                delay = self.poll_interval
-            # A finished attempt wakes us too: its slot is free, its draft's next event due.
-            # asyncio.timeout, not wait_for: in 3.11 wait_for returns a wake-up that comes
-            # with a cancel and drops the cancel, so shutdown would wait on us forever.
-            with suppress(TimeoutError):
-                async with asyncio.timeout(delay):
-                    await self._wake.wait()
+        await wake_or_poll(
+            self._wake,
+            self._step,
+            poll_interval=self.poll_interval,
+            logger=logger,
+            name="webhook worker",
+        )
+
+    async def _step(self) -> float | None:
+        """Fill the free slots; None when more may be due, else how long to sleep. A
+        finished attempt wakes us too: its slot is free, its draft's next event due."""
+        if await self.fill():
+            return None
+        if len(self._tasks) >= self.max_in_flight:
+            return self.poll_interval
+        return await in_thread(
+            partial(
+                outbox.seconds_until_due,
+                self.engine,
+                cap=self.poll_interval,
+                busy_keys=self._busy_keys(),
+            )
+        )
 
     async def run_once(self) -> int:
         """Attempt every head event due now once, within the limits, and wait for them;
@@ -189,7 +168,7 @@ class DeliveryWorker:
         """Claim due heads into the free slots and start their attempts; how many started."""
         started = 0
         while (free := self.max_in_flight - len(self._tasks)) > 0:
-            heads = await _in_thread(
+            heads = await in_thread(
                 partial(
                     outbox.due_heads,
                     self.engine,
@@ -204,7 +183,7 @@ class DeliveryWorker:
                     break
                 if self._per_key[head.owner_key] >= self.per_receiver:
                     continue  # this key's receiver has its share; the next query skips it
-                claimed = await _in_thread(
+                claimed = await in_thread(
                     partial(outbox.claim, self.engine, head.seq, fixtures=self.fixtures),
                     on_cancel=self._release,
                 )
@@ -267,7 +246,7 @@ class DeliveryWorker:
             raise
         delays = self.settings.retry_delays
         try:
-            status = await _in_thread(
+            status = await in_thread(
                 lambda: outbox.record(self.engine, claimed, outcome, delays=delays)
             )
         except Exception as exc:  # unrecorded: the lease runs out and it is attempted again
