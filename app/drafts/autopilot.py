@@ -25,7 +25,7 @@ from app.db import read_session, write_session
 from app.drafts import service as drafts
 from app.drafts.scenarios import BOOKED
 from app.models import AutopilotMove, Draft, DraftStatus, utcnow
-from app.workers import in_thread, wake_or_poll
+from app.workers import PollingWorker, in_thread
 
 logger = logging.getLogger("omnidoc_sandbox.autopilot")
 LEFT_ALONE = "left_alone"  # answered or cancelled by hand before the time
@@ -81,8 +81,11 @@ def perform(engine: Engine, *, draft_id: str) -> str | None:
         return str(outcome)
 
 
-class AutopilotWorker:
+class AutopilotWorker(PollingWorker):
     """One per process; `run()` loops until cancelled, `run_once()` is what tests drive."""
+
+    name = "autopilot worker"
+    logger = logger
 
     def __init__(
         self,
@@ -92,17 +95,10 @@ class AutopilotWorker:
         poll_interval: float = 0.5,
         batch: int = 20,
     ) -> None:
+        super().__init__(poll_interval=poll_interval)
         self.engine = engine
         self.on_moved = on_moved
-        self.poll_interval = poll_interval
         self.batch = batch
-        self._wake = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    def wake(self) -> None:
-        """Look at the table now (an answer was just booked); safe from any thread."""
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._wake.set)
 
     async def run(self) -> None:
         """Perform answers until cancelled: when the next falls due, polling for others'."""
@@ -112,15 +108,6 @@ class AutopilotWorker:
             await self._loop_forever()
         finally:
             unsubscribe()
-
-    async def _loop_forever(self) -> None:
-        await wake_or_poll(
-            self._wake,
-            self._step,
-            poll_interval=self.poll_interval,
-            logger=logger,
-            name="autopilot worker",
-        )
 
     async def _step(self) -> float | None:
         """Perform what is due; None when there was some, else how long to sleep."""

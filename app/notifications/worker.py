@@ -26,7 +26,7 @@ from app.models import utcnow
 from app.notifications import outbox
 from app.notifications.outbox import Claimed, Outcome
 from app.notifications.webhooks import signed_headers
-from app.workers import in_thread, wake_or_poll
+from app.workers import PollingWorker, in_thread
 
 if TYPE_CHECKING:
     import httpx
@@ -67,7 +67,7 @@ def new_client(settings: Settings, **kwargs: Any) -> httpx.AsyncClient:
     )
 
 
-class DeliveryWorker:
+class DeliveryWorker(PollingWorker):
     """One per process; `run()` loops until cancelled, `run_once()` is what tests drive.
 
     Attempts run side by side, each as its own task: at most `max_in_flight` in all and
@@ -75,6 +75,9 @@ class DeliveryWorker:
     a few slots and never holds back another key's notifications. The loop claims due
     heads as slots free up; it never waits for a batch of attempts to finish.
     """
+
+    name = "webhook worker"
+    logger = logger
 
     def __init__(
         self,
@@ -87,26 +90,19 @@ class DeliveryWorker:
         max_in_flight: int = MAX_IN_FLIGHT,
         per_receiver: int = PER_RECEIVER,
     ) -> None:
+        super().__init__(poll_interval=poll_interval)
         self.engine = engine
         self.settings = settings
         self.fixtures = fixtures
         self.client = client
-        self.poll_interval = poll_interval
         self.max_in_flight = max_in_flight
         self.per_receiver = per_receiver
-        self._wake = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
         # Attempts in flight by claim token (a redelivery may claim an event again while
         # its first attempt still runs): their tasks, their claims (renewed by the
         # heartbeat), and how many each key's receiver has.
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._claims: dict[str, Claimed] = {}
         self._per_key: Counter[str] = Counter()
-
-    def wake(self) -> None:
-        """Look at the outbox now (an event was just enqueued); safe from any thread."""
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._wake.set)
 
     async def run(self) -> None:
         """Deliver until cancelled: at once after a wake, else when the next attempt is due."""
@@ -125,15 +121,6 @@ class DeliveryWorker:
                 await self._stop_attempts()
             finally:  # even if cancelled again meanwhile
                 renewer.shutdown(wait=True)
-
-    async def _loop_forever(self) -> None:
-        await wake_or_poll(
-            self._wake,
-            self._step,
-            poll_interval=self.poll_interval,
-            logger=logger,
-            name="webhook worker",
-        )
 
     async def _step(self) -> float | None:
         """Fill the free slots; None when more may be due, else how long to sleep. A
