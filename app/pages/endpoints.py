@@ -174,12 +174,10 @@ async def _posted(request: Request, runtime: Runtime) -> dict[str, str]:
 @router.post("/interop/drafts/{draft_id}/sign-in")
 async def sign_in(request: Request, draft_id: str, runtime: RuntimeDep) -> Response:
     """Mock sign-in: the practitioner chosen from the directory, kept in a cookie."""
-    assert runtime.engine is not None
-    try:
-        posted = await _posted(request, runtime)
-        draft = await run_in_threadpool(review.read_draft, runtime.engine, draft_id=draft_id)
-    except ApiError as exc:
-        return web.page_for_error(request, exc, runtime=runtime)
+    started = await _posted_on_draft(request, draft_id, runtime)
+    if isinstance(started, Response):
+        return started
+    posted, draft = started
     practitioner = runtime.fixtures.practitioner(posted.get("rpps", ""))
     if practitioner is None:
         alert = "Choisissez un praticien de l'annuaire pour vous connecter."
@@ -204,19 +202,27 @@ async def sign_out(request: Request, runtime: RuntimeDep) -> Response:
     return response
 
 
-async def _action(
+async def _posted_on_draft(
     request: Request, draft_id: str, runtime: Runtime
 ) -> tuple[dict[str, str], Draft] | Response:
-    """The common start of every draft action: same origin, signed in, draft exists."""
+    """The form posted to a draft's page (same origin) and the draft; else an error page."""
     assert runtime.engine is not None
     try:
         posted = await _posted(request, runtime)
         draft = await run_in_threadpool(review.read_draft, runtime.engine, draft_id=draft_id)
     except ApiError as exc:
         return web.page_for_error(request, exc, runtime=runtime)
-    if web.signed_in(request, runtime) is None:
-        return _see(_page_url(draft.id))
     return posted, draft
+
+
+async def _action(
+    request: Request, draft_id: str, runtime: Runtime
+) -> tuple[dict[str, str], Draft] | Response:
+    """The common start of every draft action: same origin, signed in, draft exists."""
+    started = await _posted_on_draft(request, draft_id, runtime)
+    if not isinstance(started, Response) and web.signed_in(request, runtime) is None:
+        return _see(_page_url(started[1].id))
+    return started
 
 
 @router.post("/interop/drafts/{draft_id}/save")
