@@ -16,7 +16,8 @@ from fastapi.routing import APIRoute
 from pydantic import TypeAdapter
 from pydantic.json_schema import JsonSchemaMode
 
-from app.errors import PROBLEM_JSON, ApiError, FieldIssue, InjectedFault, NotReady, Unauthorized
+from app.errors import ApiError, FieldIssue, InjectedFault, NotReady, Unauthorized
+from app.http.problems import PROBLEM_JSON
 from app.schemas import DraftCreate, Problem, StatusChangedEvent
 
 TITLE = "omnidoc-sandbox"

@@ -16,8 +16,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import callnotes, runtime, urls
 from app.db import is_busy, read_session, write_session
-from app.errors import InjectedFault, problem_issues, problem_response
+from app.errors import InjectedFault
 from app.http.deps import bearer_key
+from app.http.problems import problem_issues, problem_response
 from app.models import FaultRule
 from app.sandbox.schemas import Fault, FaultBody
 
