@@ -3,7 +3,7 @@ app/drafts/scenarios.py once they are due (sandbox-defined; README, "Scenario
 practitioners").
 
 One worker per process, started by the lifespan and woken by the commit that booked an
-answer; it performs each answer through `drafts.transition()`, so the notification (the
+answer; it performs each answer through `state_machine.transition()`, so the notification (the
 outbox wakes the delivery worker in turn), report and billing follow as for an answer by
 hand. Performing is one write transaction that deletes the row with a conditional DELETE
 whose rowcount decides, then locks and moves the draft: several workers or processes
@@ -23,6 +23,7 @@ from sqlmodel import col, select
 
 from app.db import read_session, write_session
 from app.drafts import service as drafts
+from app.drafts import state_machine
 from app.drafts.scenarios import BOOKED
 from app.models import AutopilotMove, Draft, DraftStatus, utcnow
 from app.workers import PollingWorker, in_thread
@@ -77,7 +78,7 @@ def perform(engine: Engine, *, draft_id: str) -> str | None:
         outcome = DraftStatus(move.outcome)
         if outcome == DraftStatus.COMPLETED:
             draft.report_text = move.report_text or drafts.DEFAULT_REPORT_TEXT
-        drafts.transition(session, draft=draft, to=outcome, base_url=move.base_url)
+        state_machine.transition(session, draft=draft, to=outcome, base_url=move.base_url)
         return str(outcome)
 
 

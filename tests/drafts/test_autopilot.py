@@ -18,7 +18,7 @@ from sqlmodel import col, select
 
 from app.config import Settings
 from app.db import create_db_engine, read_session, wipe_data, write_session
-from app.drafts import autopilot
+from app.drafts import autopilot, state_machine
 from app.drafts import service as drafts
 from app.fixtures import Autopilot, Practitioner
 from app.models import AutopilotMove, Draft, DraftStatus, WebhookEvent
@@ -122,7 +122,9 @@ def test_schedule_joins_the_publishing_unit_of_work(engine: Engine) -> None:
         row = session.get(Draft, other.id)
         assert row is not None
         row.status = S.DRAFT
-        drafts.transition(session, draft=row, to=S.IN_PROGRESS, base_url=BASE, directory=_directory)
+        state_machine.transition(
+            session, draft=row, to=S.IN_PROGRESS, base_url=BASE, directory=_directory
+        )
         assert [o for o in session.new if isinstance(o, AutopilotMove)]
         raise RuntimeError("the publication fails after the booking")
     assert _move(engine, other.id) is None  # rolled back with it

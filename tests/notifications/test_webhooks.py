@@ -19,6 +19,7 @@ from standardwebhooks import Webhook
 from app.config import Settings
 from app.db import read_session, write_session
 from app.drafts import service as drafts
+from app.drafts import state_machine
 from app.errors import DeliveryNotFound, ValidationFailed
 from app.fixtures import ApiKeyFixture, Fixtures
 from app.models import Draft, DraftStatus, WebhookAttempt, WebhookEndpoint, WebhookEvent
@@ -484,7 +485,7 @@ def test_enqueue_wakes_the_worker_after_commit_only(engine: Engine) -> None:
     with pytest.raises(RuntimeError), write_session(engine) as session:
         row = session.get(Draft, draft.id)
         assert row is not None
-        drafts.transition(session, draft=row, to=DraftStatus.CANCELLED, base_url="http://s")
+        state_machine.transition(session, draft=row, to=DraftStatus.CANCELLED, base_url="http://s")
         assert woken == []  # not before the commit
         raise RuntimeError("rolled back")
     assert woken == []  # nor after a rollback
