@@ -298,7 +298,7 @@ def openapi(
     ] = None,
 ) -> None:
     """Print the OpenAPI document, as served at /openapi.json (`make openapi` commits it)."""
-    from app.http.openapi import render  # the whole app: kept off the light import path
+    from app.http.openapi_document import render  # the whole app: kept off the light import path
     from app.main import create_app
 
     text = render(create_app())

@@ -24,7 +24,7 @@ from app.drafts.validation import PATIENT_FIELDS, TOP_LEVEL_FIELDS
 from app.fixtures import load_fixtures
 from app.groupcommit import GroupCommit
 from app.http import health as system
-from app.http import openapi
+from app.http import openapi_document
 from app.http.accesslog import AccessLogMiddleware
 from app.http.body_timeout import BodyTimeoutMiddleware
 from app.http.hosts import HostAllowlistMiddleware
@@ -127,15 +127,15 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; `settings` replaces the environment (tests)."""
     app = FastAPIOffline(
-        title=openapi.TITLE,
+        title=openapi_document.TITLE,
         version=version("omnidoc-sandbox"),
-        description=openapi.DESCRIPTION,
+        description=openapi_document.DESCRIPTION,
         lifespan=_lifespan,
         redirect_slashes=False,
-        openapi_tags=openapi.TAGS,
-        servers=openapi.SERVERS,
-        license_info=openapi.LICENSE,
-        generate_unique_id_function=openapi.operation_id,
+        openapi_tags=openapi_document.TAGS,
+        servers=openapi_document.SERVERS,
+        license_info=openapi_document.LICENSE,
+        generate_unique_id_function=openapi_document.operation_id,
         # FastAPI's native OpenTelemetry off: its logs would carry exception messages,
         # which may quote request data (health data never leaves in logs), and asking
         # whether a global provider is configured cost 2 % of every call's CPU.
@@ -170,7 +170,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(page_files.router)
     app.mount("/static", web.static_files(), name="static")
-    openapi.install(app)
+    openapi_document.install(app)
     return app
 
 
