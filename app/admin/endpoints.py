@@ -16,6 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
 from app import urls
+from app.admin import changes
 from app.admin import service as admin
 from app.admin.schemas import (
     AdminDelivery,
@@ -61,7 +62,7 @@ ApiKeyPath = Annotated[
 ]
 OwnerKey = Annotated[str | None, Query(max_length=200, description="Only this API key's items.")]
 # The dashboard's wait between two looks at the shared change cursor while it long-polls
-# `changes`: from memory; the database is asked once per change (admin.ChangeWatch).
+# `changes`: from memory; the database is asked once per change (changes.ChangeWatch).
 CHANGES_POLL_INTERVAL = 0.25
 # In OpenAPI: the admin token, or nothing (the scope is open while the token is unset).
 OPEN_OR_TOKEN: dict[str, Any] = {"security": [{}]}
@@ -234,7 +235,7 @@ async def wait_admin_changes(
     """A cursor that moves whenever anything the admin listings show changes; `?since=` and
     `?wait=` hold the request until it moves (drafts change in place: no `?after=` sees it)."""
 
-    watch = admin.change_watch(engine)  # one cursor per change, shared by every waiter
+    watch = changes.change_watch(engine)  # one cursor per change, shared by every waiter
     cursor = await watch.current()
     deadline = time.monotonic() + wait
     while cursor == since and not shutting_down():

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 from sqlmodel import Session
 
-from app.admin.service import ChangeWatch
+from app.admin.changes import ChangeWatch
 from app.config import Settings
 from app.db import create_db_engine, create_schema
 from app.models import InboxItem
