@@ -137,8 +137,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         license_info=openapi_document.LICENSE,
         generate_unique_id_function=openapi_document.operation_id,
         # FastAPI's native OpenTelemetry off: its logs would carry exception messages,
-        # which may quote request data (health data never leaves in logs), and asking
-        # whether a global provider is configured cost 2 % of every call's CPU.
+        # which may quote request data (health data never leaves in logs), and
+        # asking whether a global provider is configured costs CPU on every call.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings_override = settings
