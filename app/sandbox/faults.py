@@ -173,13 +173,11 @@ class FaultMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        state = runtime.of_app(scope.get("app"))
+        state = runtime.serving(scope)
         if (
-            scope["type"] != "http"
-            or not scope["path"].startswith(urls.INTEROP_PREFIX + "/")
-            or state is None
+            state is None
             or state.engine is None
-            or not state.ready
+            or not scope["path"].startswith(urls.INTEROP_PREFIX + "/")
         ):
             await self.app(scope, receive, send)
             return
