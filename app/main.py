@@ -33,6 +33,7 @@ from app.http.problems import install_error_handlers
 from app.http.routing import HeadAsGetMiddleware
 from app.http.security_headers import SecurityHeadersMiddleware
 from app.notifications import worker as delivery
+from app.pages import actions_endpoints as page_actions
 from app.pages import endpoints as pages
 from app.pages import files_endpoints as page_files
 from app.pages import url_method_endpoints as url_method
@@ -168,6 +169,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(dashboard.router)
     app.include_router(url_method.router)  # before pages: /interop/drafts/new is not an id
     app.include_router(pages.router)
+    app.include_router(page_actions.router)
     app.include_router(page_files.router)
     app.mount("/static", web.static_files(), name="static")
     openapi_document.install(app)
