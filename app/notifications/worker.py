@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -48,23 +48,6 @@ HEARTBEAT_SECONDS = 1.0
 # At shutdown, how long attempts in flight may finish: one cut off is sent again after
 # the restart, a duplicate for a receiver that had answered.
 SHUTDOWN_GRACE_SECONDS = 2.0
-
-
-def new_client(settings: Settings, **kwargs: Any) -> httpx.AsyncClient:
-    """The one outbound client: explicit timeouts, no redirects followed (3xx is a failure),
-    never a link-local address, even one a name resolves to (app.notifications.transport).
-    No proxy from the environment: a proxy would open the connection itself, unchecked."""
-    import httpx  # deferred to the first delivery: httpx and its TLS setup cost ~20 MB at start
-
-    from app.notifications.transport import no_link_local_transport
-
-    kwargs.setdefault("transport", no_link_local_transport())
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(settings.webhook_timeout),
-        follow_redirects=False,
-        trust_env=False,
-        **kwargs,
-    )
 
 
 class DeliveryWorker(PollingWorker):
@@ -293,6 +276,8 @@ class DeliveryWorker(PollingWorker):
 
     async def _post(self, url: str, payload: str, headers: dict[str, str]) -> tuple[int, str]:
         if self.client is None:  # created on first use: most runs send no webhook at all
+            from app.notifications.transport import new_client  # with httpx: ~20 MB
+
             self.client = new_client(self.settings)
         kept = bytearray()
         async with self.client.stream(
