@@ -46,7 +46,7 @@ from app.http.deps import (
     admin_access,
 )
 from app.http.openapi import SANDBOX, binary, problems
-from app.longpoll import After, Wait, listing, pause, shutting_down
+from app.longpoll import PageQuery, Wait, pause, shutting_down
 from app.pages import web
 from app.sandbox import resets
 from app.sandbox.schemas import VendorReset
@@ -118,17 +118,11 @@ async def download_admin_file(draft_id: DraftId, file_id: FileId, runtime: Runti
     openapi_extra=OPEN_OR_TOKEN,
 )
 async def list_admin_requests(
-    request: Request,
-    engine: EngineDep,
-    owner_key: OwnerKey = None,
-    after: After = None,
-    wait: Wait = 0,
+    engine: EngineDep, page: PageQuery, owner_key: OwnerKey = None
 ) -> AdminRequestList:
     """Every key's request journal, newest first (200); long-polls with `?wait=`."""
-    items = await listing(
-        request,
-        lambda: admin.list_requests(engine, owner_key=owner_key, after=after),
-        wait=wait,
+    items = await page.items(
+        lambda: admin.list_requests(engine, owner_key=owner_key, after=page.after)
     )
     return AdminRequestList(items=items)
 
@@ -140,19 +134,14 @@ async def list_admin_requests(
     openapi_extra=OPEN_OR_TOKEN,
 )
 async def list_admin_deliveries(
-    request: Request,
-    runtime: RuntimeDep,
-    engine: EngineDep,
-    owner_key: OwnerKey = None,
-    after: After = None,
-    wait: Wait = 0,
+    runtime: RuntimeDep, engine: EngineDep, page: PageQuery, owner_key: OwnerKey = None
 ) -> AdminDeliveryList:
     """Every key's notifications and their attempts, newest first; long-polls with `?wait=`."""
     fixtures = runtime.fixtures
-    items = await listing(
-        request,
-        lambda: admin.list_deliveries(engine, fixtures=fixtures, owner_key=owner_key, after=after),
-        wait=wait,
+    items = await page.items(
+        lambda: admin.list_deliveries(
+            engine, fixtures=fixtures, owner_key=owner_key, after=page.after
+        )
     )
     return AdminDeliveryList(items=items)
 

@@ -125,14 +125,18 @@ _PLACES = {"query": "query parameter", "path": "path parameter", "header": "head
 
 
 def _described(request: Request) -> dict[str, str]:
-    """The route's parameter descriptions (those OpenAPI shows), by name."""
-    dependant = getattr(request.scope.get("route"), "dependant", None)
-    params = [
-        *getattr(dependant, "query_params", ()),
-        *getattr(dependant, "path_params", ()),
-        *getattr(dependant, "header_params", ()),
-    ]
-    return {p.alias: p.field_info.description for p in params if p.field_info.description}
+    """The route's parameter descriptions (those OpenAPI shows), by name, its dependencies'
+    included (a listing's `after` and `wait` come with longpoll.PageQuery)."""
+    described: dict[str, str] = {}
+    dependants = [getattr(request.scope.get("route"), "dependant", None)]
+    while dependants:
+        dependant = dependants.pop()
+        for kind in ("query_params", "path_params", "header_params"):
+            for p in getattr(dependant, kind, ()):
+                if p.field_info.description:
+                    described.setdefault(p.alias, p.field_info.description)
+        dependants.extend(getattr(dependant, "dependencies", ()))
+    return described
 
 
 def _parameter_problem(request: Request, errors: Iterable[Mapping[str, Any]]) -> ApiError | None:
