@@ -1,4 +1,4 @@
-"""Slows admin-token guessing (issue 19, item 9): per client, LIMIT wrong tokens in a
+"""Slows admin-token guessing: per client, LIMIT wrong tokens in a
 WINDOW, then 429 `admin_too_many_failures` with Retry-After until the window ends.
 
 The state is a bounded in-process structure (one per app, so per worker), not a table:

@@ -3,14 +3,10 @@ test-kit."""
 
 from __future__ import annotations
 
-import copy
-import errno
-import ipaddress
-import socket
 import sys
 import textwrap
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import uvicorn
@@ -19,6 +15,7 @@ import uvicorn.config
 from app import resume_collector
 from app.config import Settings, get_settings
 from app.fixtures import FixtureError, Fixtures, load_fixtures
+from app.http import server_start
 
 if TYPE_CHECKING:
     from app.pages.url_method import LintReport
@@ -38,126 +35,6 @@ def _load_or_exit(settings: Settings) -> Fixtures:
         raise typer.Exit(2) from None
 
 
-def _safe_database_url(settings: Settings) -> str:
-    from sqlalchemy import make_url  # here, not at the top: see check_url
-
-    return make_url(settings.effective_database_url).render_as_string(hide_password=True)
-
-
-def _url_host(host: str) -> str:
-    return f"[{host}]" if ":" in host else host  # an IPv6 address in a URL
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:  # a host name: it may resolve to anything
-        return False
-
-
-# Shorter admin tokens are guessed sooner (the admin scope also slows repeated failures:
-# app.admin_throttle).
-MIN_TOKEN_LENGTH = 16
-
-
-def _start_warnings(settings: Settings, host: str) -> list[str]:
-    """What an exposed or weakly protected sandbox says before serving (SPEC §7)."""
-    warnings = []
-    if not _is_loopback(host) and not settings.admin_token:
-        warnings.append(
-            f"--host {host} is reachable beyond this machine and OMNIDOC_ADMIN_TOKEN is "
-            "unset: anyone who reaches it can read every draft and webhook secret and wipe "
-            "the sandbox. Set OMNIDOC_ADMIN_TOKEN (16+ random characters), or bind "
-            "127.0.0.1 (in a container, publish the port on 127.0.0.1 only, as the "
-            "compose file does)."
-        )
-    if settings.admin_token and len(settings.admin_token) < MIN_TOKEN_LENGTH:
-        warnings.append(
-            f"OMNIDOC_ADMIN_TOKEN is {len(settings.admin_token)} characters long: use at "
-            f"least {MIN_TOKEN_LENGTH} random characters (python3 -c 'import secrets; "
-            "print(secrets.token_urlsafe(24))')."
-        )
-    return warnings
-
-
-def _banner(settings: Settings, fixtures: Fixtures, host: str, port: int) -> str:
-    wildcard = host in ("0.0.0.0", "::")  # noqa: S104
-    local = "127.0.0.1" if wildcard else _url_host(host)
-    base = settings.base_url or f"http://{local}:{port}"
-    where = " (every interface: this machine's addresses and 127.0.0.1)" if wildcard else ""
-    admin = (
-        "protected by OMNIDOC_ADMIN_TOKEN"
-        if settings.admin_token
-        else "open (OMNIDOC_ADMIN_TOKEN unset)"
-    )
-    lines = [
-        f"omnidoc-sandbox listening on http://{_url_host(host)}:{port}{where}",
-        f"  data dir : {settings.data_dir.resolve()}",
-        f"  database : {_safe_database_url(settings)}",
-        f"  fixtures : {settings.fixtures}",
-        "  API keys : " + ", ".join(f"{k.key} ({k.name})" for k in fixtures.api_keys),
-        f"  directory: {len(fixtures.practitioners)} practitioners",
-        f"  strict   : {settings.strict}",
-        f"  admin    : {admin}",
-        f"  docs     : {base}/docs",
-    ]
-    lines += [
-        f"  scenario : {p.rpps} answers '{p.autopilot.outcome}' {p.autopilot.after_seconds:g} s "
-        "after publication"
-        for p in fixtures.practitioners
-        if p.autopilot is not None
-    ]
-    lines += [f"  warning  : {w}" for w in fixtures.warnings]
-    return "\n".join(lines)
-
-
-def _listen_problem(host: str, port: int) -> str | None:
-    """Why uvicorn could not listen on host:port (bound as asyncio will, then let go)."""
-    try:
-        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    except socket.gaierror:
-        return f"cannot resolve --host {host!r}: give an IP address such as 127.0.0.1"
-    for family, kind, proto, _, address in addresses:
-        with socket.socket(family, kind, proto) as sock:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            if family == socket.AF_INET6:
-                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-            try:
-                sock.bind(address)
-            except OSError as exc:
-                if exc.errno == errno.EADDRINUSE:
-                    return (
-                        f"port {port} on {host} is already in use (another sandbox?); "
-                        f"choose another: --port {port + 1}, or make run PORT={port + 1}"
-                    )
-                return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
-    return None
-
-
-def _log_config(log_level: str, workers: int) -> dict[str, Any]:
-    """uvicorn's logging plus the root logger (the app's own lines), set up in every worker.
-
-    A `logging.basicConfig` in this process would not reach worker processes, which
-    uvicorn spawns afresh; a log config passed to uvicorn is applied in each of them.
-    """
-    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
-    pid = " [%(process)d]" if workers > 1 else ""
-    config["formatters"]["sandbox"] = {"format": f"%(asctime)s %(levelname)s{pid} %(message)s"}
-    config["handlers"]["sandbox"] = {
-        "class": "logging.StreamHandler",
-        "formatter": "sandbox",
-        "stream": "ext://sys.stderr",
-    }
-    config["root"] = {"handlers": ["sandbox"], "level": log_level.upper()}
-    # python-multipart's parse warnings may quote bytes of an upload: keep them out.
-    config["loggers"]["python_multipart"] = {"level": "ERROR"}
-    config["loggers"]["fpdf"] = {"level": "ERROR"}  # its warnings may quote report text
-    config["loggers"]["fontTools"] = {"level": "ERROR"}  # its INFO lists the report's glyphs
-    return config
-
-
 # Seconds an idle kept-alive connection stays open (uvicorn's default, said here: SPEC §7).
 KEEP_ALIVE_SECONDS = 5
 # At SIGTERM the held long-polls answer at once; what still runs after this is cancelled,
@@ -175,12 +52,12 @@ def serve(
     """Run the sandbox HTTP server."""
     settings = get_settings()
     fixtures = _load_or_exit(settings)
-    problem = _listen_problem(host, port)
+    problem = server_start.listen_problem(host, port)
     if problem:  # said before the banner, which would claim it listens
         typer.secho(f"error: {problem}", fg=typer.colors.RED, err=True)
         raise typer.Exit(1)
-    typer.echo(_banner(settings, fixtures, host, port))
-    for warning in _start_warnings(settings, host):
+    typer.echo(server_start.banner(settings, fixtures, host, port))
+    for warning in server_start.start_warnings(settings, host):
         typer.secho(f"WARNING: {warning}", fg=typer.colors.YELLOW, err=True)
     if workers > 1:  # this process only supervises: the workers load the app
         resume_collector()
@@ -190,7 +67,7 @@ def serve(
         port=port,
         workers=workers,
         log_level=log_level,
-        log_config=_log_config(log_level, workers),
+        log_config=server_start.log_config(log_level, workers),
         access_log=False,  # app.main logs method, path, status and timing, never query strings
         limit_concurrency=settings.max_connections,  # beyond it: 503, connections cannot pile up
         # httptools with a head timeout, a per-address share of the slots, and the held
@@ -213,7 +90,8 @@ def reset(
     fixtures = _load_or_exit(settings)
     if not yes and _stdin_is_terminal():  # scripts and CI have no one to answer
         typer.confirm(
-            f"Delete every draft, file and delivery in {_safe_database_url(settings)}?", abort=True
+            f"Delete every draft, file and delivery in {server_start.safe_database_url(settings)}?",
+            abort=True,
         )
     from app.db import create_db_engine, create_schema  # here, not at the top: see check_url
     from app.sandbox.resets import reset_all
@@ -269,7 +147,8 @@ def import_snapshot(
         raise typer.Exit(1)
     if not yes and _stdin_is_terminal():
         typer.confirm(
-            f"Replace everything in {_safe_database_url(settings)} with {file}?", abort=True
+            f"Replace everything in {server_start.safe_database_url(settings)} with {file}?",
+            abort=True,
         )
     from app.db import create_db_engine, create_schema  # here, not at the top: see check_url
     from app.errors import SnapshotInvalid
@@ -287,7 +166,7 @@ def import_snapshot(
         engine.dispose()
     typer.echo(
         f"imported {sum(imported.tables.values())} rows and {imported.files} files "
-        f"(format {imported.format}) into {_safe_database_url(settings)}"
+        f"(format {imported.format}) into {server_start.safe_database_url(settings)}"
     )
 
 
@@ -360,7 +239,7 @@ def openapi(
     ] = None,
 ) -> None:
     """Print the OpenAPI document, as served at /openapi.json (`make openapi` commits it)."""
-    from app.http.openapi import render  # the whole app: kept off the light import path
+    from app.http.openapi_document import render  # the whole app: kept off the light import path
     from app.main import create_app
 
     text = render(create_app())

@@ -1,9 +1,7 @@
-"""Typed errors and their RFC 9457 problem+json body.
-
-Each ApiError subclass carries its code, status, title and explanation (README,
-"Errors"); the catalogue behind the `/errors/<code>` pages is derived from the classes.
-The handlers that answer with them, the framework's own errors included, are in
-app/http/problems.py.
+"""Typed errors: each ApiError subclass carries its code, status, title and explanation
+(README, "Errors"); the catalogue behind the `/errors/<code>` pages is derived from the
+classes. Their problem+json body and the handlers that answer with them, the framework's
+own errors included, are in app/http/problems.py.
 """
 
 from __future__ import annotations
@@ -11,12 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
-
-from fastapi.responses import JSONResponse
-
-from app import storable, urls
-
-PROBLEM_JSON = "application/problem+json"
 
 
 @dataclass(frozen=True)
@@ -386,35 +378,3 @@ def _subclasses(cls: type[ApiError]) -> Iterable[type[ApiError]]:
 
 # Every problem code the sandbox can answer, for the /errors/<code> pages and OpenAPI.
 CATALOG: dict[str, type[ApiError]] = {cls.code: cls for cls in _subclasses(ApiError)}
-
-
-def problem_body(error: ApiError) -> dict[str, Any]:
-    """The RFC 9457 members plus `code` and, for field problems, `errors` (schemas.Problem)."""
-    body: dict[str, Any] = {
-        "type": urls.error_type(error.code),
-        "title": error.title,
-        "status": error.status,
-        "detail": error.detail,
-        "code": error.code,
-    }
-    if error.errors:
-        body["errors"] = [
-            {"field": issue.field, "code": issue.code, "message": issue.message}
-            for issue in error.errors
-        ]
-    body.update(error.extra)
-    return body
-
-
-def problem_response(error: ApiError) -> JSONResponse:
-    return JSONResponse(
-        storable.scrub(problem_body(error)),  # a message may quote what the client sent
-        status_code=error.status,
-        headers=error.headers,
-        media_type=PROBLEM_JSON,
-    )
-
-
-def problem_issues(error: ApiError) -> list[FieldIssue]:
-    """What the journal keeps of a problem: its field errors, else its code and detail."""
-    return list(error.errors) or [FieldIssue("", error.code, error.detail)]

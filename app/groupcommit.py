@@ -1,18 +1,11 @@
 """Group commit: the hot path's inserts (drafts, journal rows), committed together.
 
-A create adds one draft row and every journaled call one journal row. Rather than one
-transaction per row, each taking the write lock, rows are queued here and one writer
-task commits whatever is queued as one transaction, a "group", then resumes each caller.
-A caller resumes only once its row is committed, so nothing is promised earlier than
-before: a create's 200 leaves after its draft is durable (SQLite's WAL survives a killed
-process), a call's journal row is visible before its answer leaves.
-
-Groups form by themselves: while one commits, the next calls queue up; on an idle server
-a group is one row, committed at once. On SQLite a group commits on the event loop itself
-when the write lock is free (well under a millisecond: no thread to hand over to, no
-lock to wait on), and in a thread when another writer holds it (a visit or an upload of
-this process, another process), so the loop never sleeps on a lock. On PostgreSQL
-(network round trips) every group commits in a thread.
+Rows are queued and one writer task commits whatever is queued as one transaction (a
+group forms while the previous one commits), then resumes each caller once its row is
+committed: a create's 200 still leaves after its draft is durable, a call's journal row
+is visible before its answer leaves. On SQLite a group commits on the event loop when the
+write lock is free, in a thread otherwise, so the loop never sleeps on a lock; on
+PostgreSQL always in a thread. Measurements: docs/performance.md.
 """
 
 from __future__ import annotations
@@ -149,7 +142,7 @@ def _write(connection: Connection, group: list[_Row]) -> None:
 
 def _write_through_driver(raw: sqlite3.Connection, group: list[_Row], dialect: Dialect) -> None:
     """`_write` on the event loop's sqlite3 connection: the same statements and stored
-    values, without SQLAlchemy's per-execution work (a third of a group's CPU)."""
+    values, without SQLAlchemy's per-execution work (docs/performance.md)."""
     for table, values in _by_table(group).items():
         statement = _driver_insert(table, tuple(values[0]), dialect)
         raw.executemany(statement.sql, [statement.parameters(row) for row in values])

@@ -1,8 +1,10 @@
-"""French health identifiers (NIR, RPPS, INSEE code, phone): pure checks, no I/O."""
+"""Identifiers: the French health ones (NIR, RPPS, INSEE code, phone) and the sandbox's
+own UUID4 ids (drafts, files, deliveries): pure checks, no I/O."""
 
 from __future__ import annotations
 
 import re
+import uuid
 
 NIR_LENGTH = 15
 RPPS_LENGTH = 11
@@ -153,3 +155,11 @@ def french_phone_valid(phone: str) -> bool:
         if phonenumbers.is_valid_number_for_region(number, region):
             return True
     return False
+
+
+def is_uuid4(value: str) -> bool:
+    """True for a UUID in its canonical text (either case): the shape of every id we issue."""
+    try:
+        return str(uuid.UUID(value)) == value.lower()
+    except ValueError:
+        return False

@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Query, Request
+from fastapi import Depends, Query, Request
 from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -103,6 +104,27 @@ async def wait_for_items(
         if is_disconnected is not None and await is_disconnected():
             return items  # nobody is listening any more
         await pause(min(interval, remaining))
+
+
+@dataclass(frozen=True)
+class Page:
+    """A waited-on listing's `?after=` and `?wait=`, with the request they came on."""
+
+    request: Request
+    after: str | None
+    wait: float
+
+    async def items(self, fetch: Callable[[], Sequence[T]]) -> list[T]:
+        """What `fetch` lists, the request held up to `wait` seconds for some to exist."""
+        return await listing(self.request, fetch, wait=self.wait)
+
+
+def _page(request: Request, after: After = None, wait: Wait = 0) -> Page:
+    return Page(request, after, wait)
+
+
+# The one dependency of every waited-on listing route: its two query parameters.
+PageQuery = Annotated[Page, Depends(_page)]
 
 
 async def listing(request: Request, fetch: Callable[[], Sequence[T]], *, wait: float) -> list[T]:

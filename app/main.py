@@ -25,7 +25,7 @@ from app.drafts.validation import PATIENT_FIELDS, TOP_LEVEL_FIELDS
 from app.fixtures import load_fixtures
 from app.groupcommit import GroupCommit
 from app.http import health as system
-from app.http import openapi
+from app.http import openapi_document
 from app.http.accesslog import AccessLogMiddleware
 from app.http.body_timeout import BodyTimeoutMiddleware
 from app.http.hosts import HostAllowlistMiddleware
@@ -34,6 +34,7 @@ from app.http.problems import install_error_handlers
 from app.http.routing import HeadAsGetMiddleware
 from app.http.security_headers import SecurityHeadersMiddleware
 from app.notifications import worker as delivery
+from app.pages import actions_endpoints as page_actions
 from app.pages import endpoints as pages
 from app.pages import files_endpoints as page_files
 from app.pages import url_method_endpoints as url_method
@@ -133,18 +134,18 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; `settings` replaces the environment (tests)."""
     app = FastAPIOffline(
-        title=openapi.TITLE,
+        title=openapi_document.TITLE,
         version=version("omnidoc-sandbox"),
-        description=openapi.DESCRIPTION,
+        description=openapi_document.DESCRIPTION,
         lifespan=_lifespan,
         redirect_slashes=False,
-        openapi_tags=openapi.TAGS,
-        servers=openapi.SERVERS,
-        license_info=openapi.LICENSE,
-        generate_unique_id_function=openapi.operation_id,
+        openapi_tags=openapi_document.TAGS,
+        servers=openapi_document.SERVERS,
+        license_info=openapi_document.LICENSE,
+        generate_unique_id_function=openapi_document.operation_id,
         # FastAPI's native OpenTelemetry off: its logs would carry exception messages,
-        # which may quote request data (health data never leaves in logs), and asking
-        # whether a global provider is configured cost 2 % of every call's CPU.
+        # which may quote request data (health data never leaves in logs), and
+        # asking whether a global provider is configured costs CPU on every call.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings_override = settings
@@ -176,10 +177,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(dashboard.router)
     app.include_router(url_method.router)  # before pages: /interop/drafts/new is not an id
     app.include_router(pages.router)
+    app.include_router(page_actions.router)
     app.include_router(page_files.router)
     app.include_router(testkit.page_router)
     app.mount("/static", web.static_files(), name="static")
-    openapi.install(app)
+    openapi_document.install(app)
     return app
 
 

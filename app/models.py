@@ -79,7 +79,7 @@ class Draft(SQLModel, table=True):
     owner_key: str | None = Field(default=None, index=True, max_length=200)
     status: str = Field(default=DraftStatus.TEMPORARY, max_length=20, index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    # Indexed: the dashboard's change cursor takes its maximum (app.admin.change_cursor).
+    # Indexed: the dashboard's change cursor takes its maximum (app.admin.changes.change_cursor).
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     visited_at: datetime | None = _ts()
     published_at: datetime | None = _ts()
@@ -174,7 +174,7 @@ class WebhookEvent(SQLModel, table=True):
     claimed_until: datetime | None = _ts()
     claim_token: str | None = Field(default=None, max_length=36)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    # Indexed: the dashboard's change cursor takes its maximum (app.admin.change_cursor).
+    # Indexed: the dashboard's change cursor takes its maximum (app.admin.changes.change_cursor).
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
 
 

@@ -7,6 +7,7 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
+from starlette.types import Scope
 
 from app.admin_throttle import FailureThrottle
 from app.config import Settings
@@ -36,3 +37,12 @@ def of_app(app: object) -> Runtime | None:
     state = getattr(app, "state", None)
     runtime = getattr(state, "runtime", None)
     return runtime if isinstance(runtime, Runtime) else None
+
+
+def serving(scope: Scope) -> Runtime | None:
+    """The runtime for an HTTP call once the app is ready; None for anything else (a
+    lifespan or websocket scope, a call before the lifespan ran or before it was ready)."""
+    state = of_app(scope.get("app"))
+    if scope["type"] != "http" or state is None or not state.ready:
+        return None
+    return state

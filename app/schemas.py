@@ -273,7 +273,7 @@ class Ready(BaseModel):
 
 
 class Problem(BaseModel):
-    """RFC 9457 problem details, as every sandbox error is rendered (errors.problem_body)."""
+    """RFC 9457 problem details, as every sandbox error is rendered."""
 
     type: str = Field(
         description="`/errors/<code>`, a page of the sandbox that explains the code.",

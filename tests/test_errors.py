@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from app.errors import CATALOG, ApiError, FieldIssue, InjectedFault, problem_body
+from app.errors import CATALOG, ApiError, FieldIssue, InjectedFault
+from app.http.problems import problem_body
 from app.schemas import Problem
 
 

@@ -194,3 +194,18 @@ def test_french_phone_valid(phone: str, region: str) -> None:
 def test_french_phone_valid_unassigned_range() -> None:
     assert ids.is_french_phone_format("0700000000")
     assert not ids.french_phone_valid("0700000000")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("0b7f3c1e-5a2d-4c8e-9f10-2a3b4c5d6e7f", True),
+        ("0B7F3C1E-5A2D-4C8E-9F10-2A3B4C5D6E7F", True),
+        ("0b7f3c1e5a2d4c8e9f102a3b4c5d6e7f", False),  # uuid.UUID reads it; not our text
+        ("{0b7f3c1e-5a2d-4c8e-9f10-2a3b4c5d6e7f}", False),
+        ("not-an-id", False),
+        ("", False),
+    ],
+)
+def test_is_uuid4_accepts_only_the_canonical_text(value: str, expected: bool) -> None:
+    assert ids.is_uuid4(value) is expected

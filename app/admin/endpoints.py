@@ -17,6 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
 from app import urls
+from app.admin import changes
 from app.admin import service as admin
 from app.admin.schemas import (
     AdminDelivery,
@@ -46,7 +47,7 @@ from app.http.deps import (
     admin_access,
 )
 from app.http.openapi import SANDBOX, binary, problems
-from app.longpoll import After, Wait, listing, pause, shutting_down
+from app.longpoll import PageQuery, Wait, pause, shutting_down
 from app.pages import web
 from app.sandbox import resets
 from app.sandbox.schemas import VendorReset
@@ -63,7 +64,7 @@ ApiKeyPath = Annotated[
 ]
 OwnerKey = Annotated[str | None, Query(max_length=200, description="Only this API key's items.")]
 # The dashboard's wait between two looks at the shared change cursor while it long-polls
-# `changes`: from memory; the database is asked once per change (admin.ChangeWatch).
+# `changes`: from memory; the database is asked once per change (changes.ChangeWatch).
 CHANGES_POLL_INTERVAL = 0.25
 # In OpenAPI: the admin token, or nothing (the scope is open while the token is unset).
 OPEN_OR_TOKEN: dict[str, Any] = {"security": [{}]}
@@ -119,17 +120,11 @@ async def download_admin_file(draft_id: DraftId, file_id: FileId, runtime: Runti
     openapi_extra=OPEN_OR_TOKEN,
 )
 async def list_admin_requests(
-    request: Request,
-    engine: EngineDep,
-    owner_key: OwnerKey = None,
-    after: After = None,
-    wait: Wait = 0,
+    engine: EngineDep, page: PageQuery, owner_key: OwnerKey = None
 ) -> AdminRequestList:
     """Every key's request journal, newest first (200); long-polls with `?wait=`."""
-    items = await listing(
-        request,
-        lambda: admin.list_requests(engine, owner_key=owner_key, after=after),
-        wait=wait,
+    items = await page.items(
+        lambda: admin.list_requests(engine, owner_key=owner_key, after=page.after)
     )
     return AdminRequestList(items=items)
 
@@ -141,19 +136,14 @@ async def list_admin_requests(
     openapi_extra=OPEN_OR_TOKEN,
 )
 async def list_admin_deliveries(
-    request: Request,
-    runtime: RuntimeDep,
-    engine: EngineDep,
-    owner_key: OwnerKey = None,
-    after: After = None,
-    wait: Wait = 0,
+    runtime: RuntimeDep, engine: EngineDep, page: PageQuery, owner_key: OwnerKey = None
 ) -> AdminDeliveryList:
     """Every key's notifications and their attempts, newest first; long-polls with `?wait=`."""
     fixtures = runtime.fixtures
-    items = await listing(
-        request,
-        lambda: admin.list_deliveries(engine, fixtures=fixtures, owner_key=owner_key, after=after),
-        wait=wait,
+    items = await page.items(
+        lambda: admin.list_deliveries(
+            engine, fixtures=fixtures, owner_key=owner_key, after=page.after
+        )
     )
     return AdminDeliveryList(items=items)
 
@@ -236,7 +226,7 @@ async def wait_admin_changes(
     """A cursor that moves whenever anything the admin listings show changes; `?since=` and
     `?wait=` hold the request until it moves (drafts change in place: no `?after=` sees it)."""
 
-    watch = admin.change_watch(engine)  # one cursor per change, shared by every waiter
+    watch = changes.change_watch(engine)  # one cursor per change, shared by every waiter
     cursor = await watch.current()
     deadline = time.monotonic() + wait
     while cursor == since and not shutting_down():

@@ -23,7 +23,7 @@ from app.errors import (
 from app.http.bodies import JsonBodyRoute
 from app.http.deps import BaseUrlDep, EngineDep, RuntimeDep, admin_access
 from app.http.openapi import SANDBOX, problems
-from app.longpoll import After, Wait, listing
+from app.longpoll import PageQuery
 from app.pages import web
 from app.receiver_checks import service
 from app.receiver_checks.schemas import (
@@ -82,18 +82,14 @@ async def admin_create_receiver_check(
     openapi_extra=OPEN_OR_TOKEN,
 )
 async def list_admin_receiver_checks(
-    request: Request,
     engine: EngineDep,
+    page: PageQuery,
     owner_key: Annotated[
         str | None, Query(max_length=200, description="Only this API key's checks.")
     ] = None,
-    after: After = None,
-    wait: Wait = 0,
 ) -> AdminReceiverCheckList:
     """Every key's receiver checks (or one key's), newest first, with their cases so far."""
-    items = await listing(
-        request,
-        lambda: service.list_admin_checks(engine, owner_key=owner_key, after=after),
-        wait=wait,
+    items = await page.items(
+        lambda: service.list_admin_checks(engine, owner_key=owner_key, after=page.after)
     )
     return AdminReceiverCheckList(items=items)

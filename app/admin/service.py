@@ -1,5 +1,5 @@
 """The admin scope's reads (README, "Dashboard and admin scope"): every key's drafts,
-journal and deliveries, the inboxes, the keys, and the cursor the dashboard waits on.
+journal and deliveries, the inboxes, the keys; the dashboard's cursor is in app/admin/changes.py.
 
 Reads across keys for `/_sandbox/admin/…` and the dashboard; the rows stay owned by
 their modules (journal, webhooks, inbox, autopilot), this module only looks at them.
@@ -7,11 +7,6 @@ their modules (journal, webhooks, inbox, autopilot), this module only looks at t
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import threading
-import time
-import weakref
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -19,7 +14,7 @@ from typing import Literal
 from sqlalchemy import Engine, func, true
 from sqlmodel import Session, col, select
 
-from app import urls, wakeups
+from app import urls
 from app.admin.schemas import (
     AdminDelivery,
     AdminDraft,
@@ -31,8 +26,10 @@ from app.admin.schemas import (
 from app.config import Settings
 from app.db import read_session
 from app.drafts import service as drafts
+from app.drafts import uploads
 from app.errors import DeliveryNotFound, FieldIssue, FileNotFound
 from app.fixtures import ApiKeyFixture, Fixtures
+from app.identifiers import is_uuid4
 from app.longpoll import newest_page
 from app.models import (
     AutopilotMove,
@@ -41,11 +38,10 @@ from app.models import (
     InboxItem,
     JournalEntry,
     StoredFile,
-    WebhookAttempt,
     WebhookEndpoint,
     WebhookEvent,
 )
-from app.notifications import deliveries, outbox, webhooks
+from app.notifications import deliveries, webhooks
 from app.pages import labels_fr
 from app.sandbox import journal
 
@@ -106,20 +102,12 @@ def draft_file(
     engine: Engine, *, settings: Settings, draft_id: str, file_id: str
 ) -> tuple[StoredFile, Path]:
     """A file of any draft, with the path of its bytes; 404 when either is unknown."""
-    row = None
-    if drafts.is_draft_id(draft_id) and drafts.is_draft_id(file_id):
-        with read_session(engine) as session:
-            row = session.exec(
-                select(StoredFile).where(
-                    StoredFile.id == file_id.lower(), StoredFile.draft_id == draft_id.lower()
-                )
-            ).first()
-    if row is None:
-        raise FileNotFound("No such file on a draft of this sandbox.")
-    path = (settings.files_dir / row.storage_name).resolve()
-    if not path.is_file():
-        raise FileNotFound("The file's bytes are missing from the data dir.")
-    return row, path
+    missing = "No such file on a draft of this sandbox."
+    if not is_uuid4(draft_id):
+        raise FileNotFound(missing)
+    return uploads.file_of_draft(
+        engine, settings=settings, draft_id=draft_id.lower(), file_id=file_id, missing=missing
+    )
 
 
 # --- Journal ----------------------------------------------------------------------------
@@ -193,18 +181,14 @@ def list_deliveries(
 
 
 def redeliver(engine: Engine, *, fixtures: Fixtures, delivery_id: str) -> AdminDelivery:
-    """Send any key's notification again (app.notifications.outbox.redeliver), same `webhook-id`."""
-    owner_key = None
-    if drafts.is_draft_id(delivery_id):
-        with read_session(engine) as session:
-            owner_key = session.exec(
-                select(WebhookEvent.owner_key).where(WebhookEvent.id == delivery_id.lower())
-            ).first()
+    """Send any key's notification again, as its key would (deliveries.redeliver)."""
+    owner_key = deliveries.owner_of(engine, delivery_id=delivery_id)
     if owner_key is None:
         raise DeliveryNotFound(f"No delivery '{delivery_id[:64]}' in this sandbox.")
-    event = outbox.redeliver(engine, owner_key=owner_key, delivery_id=delivery_id.lower())
-    with read_session(engine) as session:
-        return _delivery_views(session, [event], fixtures)[0]
+    view = deliveries.redeliver(
+        engine, api_key=_owner(fixtures, owner_key), delivery_id=delivery_id.lower()
+    )
+    return AdminDelivery(**dict(view), owner_key=owner_key)
 
 
 # --- Inboxes and keys ---------------------------------------------------------------------
@@ -248,112 +232,3 @@ def list_keys(engine: Engine, *, fixtures: Fixtures) -> list[AdminKey]:
                 )
             )
     return items
-
-
-# --- What changed -------------------------------------------------------------------------
-
-
-def change_cursor(engine: Engine) -> str:
-    """A short fingerprint of everything the dashboard shows; it moves on every change.
-
-    Drafts change in place, so no `?after=` cursor sees a draft being published; every
-    status change moves the per-status counts, and every other write moves a count, a
-    maximum or `updated_at`. One statement of aggregates, cheap enough to poll.
-    """
-    counts = [
-        select(func.count()).where(Draft.status == status).scalar_subquery()
-        for status in DraftStatus
-    ]
-    aggregates = [
-        *counts,
-        select(func.max(Draft.updated_at)).scalar_subquery(),
-        select(func.count(col(StoredFile.id))).scalar_subquery(),
-        select(func.count(col(JournalEntry.seq))).scalar_subquery(),
-        select(func.max(JournalEntry.seq)).scalar_subquery(),
-        select(func.max(WebhookEvent.seq)).scalar_subquery(),
-        select(func.max(WebhookEvent.updated_at)).scalar_subquery(),
-        select(func.count(col(WebhookAttempt.id))).scalar_subquery(),
-        select(func.max(WebhookAttempt.id)).scalar_subquery(),
-        select(func.count(col(InboxItem.seq))).scalar_subquery(),
-        select(func.max(InboxItem.seq)).scalar_subquery(),
-        select(func.max(WebhookEndpoint.updated_at)).scalar_subquery(),
-        select(func.count(col(WebhookEndpoint.owner_key))).scalar_subquery(),
-        select(func.count(col(AutopilotMove.draft_id))).scalar_subquery(),
-    ]
-    with read_session(engine) as session:
-        row = session.exec(select(*aggregates)).one()
-    text = "|".join(str(value) for value in row)
-    return hashlib.sha256(text.encode()).hexdigest()[:20]
-
-
-# While someone waits, the cursor is computed again at least this often even with no write
-# seen in this process: another server process on the same database may have written.
-CURSOR_MAX_AGE_SECONDS = 1.0
-
-
-class ChangeWatch:
-    """The change cursor of one engine, computed once per change and shared by every
-    dashboard waiting on it (each waiter used to run the aggregates 4 times a second).
-
-    A write committed by this process (app.wakeups.WRITES) marks the cursor stale; so
-    does age (CURSOR_MAX_AGE_SECONDS), for writes by other processes. A fresh cursor is
-    read from memory; a stale one is computed by one caller while the others wait for it.
-    """
-
-    def __init__(self, engine: Engine, *, max_age: float = CURSOR_MAX_AGE_SECONDS) -> None:
-        # Weakly: the watch lives in a map keyed by its engine (change_watch).
-        self._engine = weakref.ref(engine)
-        self._max_age = max_age
-        self._lock = threading.Lock()
-        self._cursor = ""
-        self._computed_at = -max_age
-        self._stale = True
-        wakeups.watch_writes(engine)
-        this = weakref.ref(self)  # the engine's subscribers must not keep this watch alive
-
-        def mark_stale() -> None:
-            watch = this()
-            if watch is not None:
-                watch._stale = True
-
-        # Never unsubscribed: the engine's list of subscribers goes with the engine.
-        wakeups.WRITES.subscribe(engine, mark_stale)
-
-    def fresh(self) -> str | None:
-        """The cursor if no write was seen since it was computed and it is young enough."""
-        if self._stale or time.monotonic() - self._computed_at >= self._max_age:
-            return None
-        return self._cursor
-
-    def compute(self) -> str:
-        """The cursor, computed now unless another caller just did (blocking: a thread)."""
-        with self._lock:
-            cursor = self.fresh()
-            if cursor is not None:
-                return cursor
-            self._stale = False  # before the query: a write during it marks it stale again
-            started = time.monotonic()
-            engine = self._engine()
-            if engine is None:
-                raise RuntimeError("the engine of this change watch is gone")
-            cursor = change_cursor(engine)
-            self._cursor, self._computed_at = cursor, started
-            return cursor
-
-    async def current(self) -> str:
-        """The cursor: from memory when fresh, else computed once for every caller."""
-        cursor = self.fresh()
-        return cursor if cursor is not None else await asyncio.to_thread(self.compute)
-
-
-_watches: weakref.WeakKeyDictionary[Engine, ChangeWatch] = weakref.WeakKeyDictionary()
-_watches_guard = threading.Lock()
-
-
-def change_watch(engine: Engine) -> ChangeWatch:
-    """This process's ChangeWatch of `engine`."""
-    with _watches_guard:
-        watch = _watches.get(engine)
-        if watch is None:
-            watch = _watches[engine] = ChangeWatch(engine)
-        return watch

@@ -3,7 +3,7 @@ app/drafts/scenarios.py once they are due (sandbox-defined; README, "Scenario
 practitioners").
 
 One worker per process, started by the lifespan and woken by the commit that booked an
-answer; it performs each answer through `drafts.transition()`, so the notification (the
+answer; it performs each answer through `state_machine.transition()`, so the notification (the
 outbox wakes the delivery worker in turn), report and billing follow as for an answer by
 hand. Performing is one write transaction that deletes the row with a conditional DELETE
 whose rowcount decides, then locks and moves the draft: several workers or processes
@@ -16,22 +16,21 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from contextlib import suppress
 from datetime import datetime
 from functools import partial
-from typing import TypeVar
 
 from sqlalchemy import Engine, delete, func
 from sqlmodel import col, select
 
 from app.db import read_session, write_session
 from app.drafts import service as drafts
+from app.drafts import state_machine
 from app.drafts.scenarios import BOOKED
 from app.models import AutopilotMove, Draft, DraftStatus, utcnow
+from app.workers import PollingWorker, in_thread
 
 logger = logging.getLogger("omnidoc_sandbox.autopilot")
 LEFT_ALONE = "left_alone"  # answered or cancelled by hand before the time
-T = TypeVar("T")
 
 
 def due_draft_ids(engine: Engine, *, limit: int) -> list[str]:
@@ -99,26 +98,15 @@ def perform(engine: Engine, *, draft_id: str, due_by: datetime | None = None) ->
         outcome = DraftStatus(move.outcome)
         if outcome == DraftStatus.COMPLETED:
             draft.report_text = move.report_text or drafts.DEFAULT_REPORT_TEXT
-        drafts.transition(session, draft=draft, to=outcome, base_url=move.base_url)
+        state_machine.transition(session, draft=draft, to=outcome, base_url=move.base_url)
         return str(outcome)
 
 
-async def _in_thread(func: Callable[[], T]) -> T:
-    """Run a database step in a thread; if shutdown cancels us, let it finish first.
-
-    So no connection is still checked out when the lifespan disposes of the engine.
-    """
-    step = asyncio.ensure_future(asyncio.to_thread(func))
-    try:
-        return await asyncio.shield(step)
-    except asyncio.CancelledError:
-        with suppress(Exception):
-            await step
-        raise
-
-
-class AutopilotWorker:
+class AutopilotWorker(PollingWorker):
     """One per process; `run()` loops until cancelled, `run_once()` is what tests drive."""
+
+    name = "autopilot worker"
+    logger = logger
 
     def __init__(
         self,
@@ -128,17 +116,10 @@ class AutopilotWorker:
         poll_interval: float = 0.5,
         batch: int = 20,
     ) -> None:
+        super().__init__(poll_interval=poll_interval)
         self.engine = engine
         self.on_moved = on_moved
-        self.poll_interval = poll_interval
         self.batch = batch
-        self._wake = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    def wake(self) -> None:
-        """Look at the table now (an answer was just booked); safe from any thread."""
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._wake.set)
 
     async def run(self) -> None:
         """Perform answers until cancelled: when the next falls due, polling for others'."""
@@ -149,29 +130,17 @@ class AutopilotWorker:
         finally:
             unsubscribe()
 
-    async def _loop_forever(self) -> None:
-        while True:
-            self._wake.clear()
-            try:
-                if await self.run_once():
-                    continue
-                delay = await _in_thread(
-                    lambda: seconds_until_due(self.engine, cap=self.poll_interval)
-                )
-            except Exception as exc:  # a database hiccup must not stop the answers for good
-                logger.warning("autopilot worker: %s; retrying", type(exc).__name__)
-                delay = self.poll_interval
-            # asyncio.timeout, not wait_for: in 3.11 wait_for returns a wake-up that comes
-            # with a cancel and drops the cancel, so shutdown would wait on us forever.
-            with suppress(TimeoutError):
-                async with asyncio.timeout(delay):
-                    await self._wake.wait()
+    async def _step(self) -> float | None:
+        """Perform what is due; None when there was some, else how long to sleep."""
+        if await self.run_once():
+            return None
+        return await in_thread(lambda: seconds_until_due(self.engine, cap=self.poll_interval))
 
     async def run_once(self) -> int:
         """Perform every due answer once; the count this worker performed or dropped."""
         done = 0
-        for draft_id in await _in_thread(partial(due_draft_ids, self.engine, limit=self.batch)):
-            result = await _in_thread(partial(perform, self.engine, draft_id=draft_id))
+        for draft_id in await in_thread(partial(due_draft_ids, self.engine, limit=self.batch)):
+            result = await in_thread(partial(perform, self.engine, draft_id=draft_id))
             if result is None:
                 continue
             done += 1

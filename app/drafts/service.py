@@ -1,9 +1,9 @@
-"""Drafts: creation, the pull view, and the state machine as data (README, "States")."""
+"""Drafts: creation, the pull view, the owned and locked reads, and the downstream moves
+(publish, complete, cancel) through app.drafts.state_machine."""
 
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -14,110 +14,17 @@ from sqlmodel import Session, col, select
 from app import storable, urls
 from app.db import read_session, write_connection, write_session
 from app.drafts import scenarios
-from app.errors import DraftIncomplete, DraftNotFound, InvalidTransition, ReportNotReady
+from app.drafts.state_machine import check_move, transition
+from app.errors import DraftIncomplete, DraftNotFound, ReportNotReady
 from app.fixtures import Directory
 from app.groupcommit import GroupCommit
+from app.identifiers import is_uuid4
 from app.models import Draft, DraftStatus, StoredFile, new_id, utcnow
-from app.notifications import outbox
 from app.reports import service as reports
 from app.reports.billing import billing_for
 from app.schemas import Context, DraftFile, DraftView, Patient
 
-S = DraftStatus
 _DRAFT_TABLE: Table = Draft.__table__  # type: ignore[attr-defined]
-
-# The only moves transition() accepts: (from, to).
-ALLOWED_MOVES: frozenset[tuple[DraftStatus, DraftStatus]] = frozenset(
-    {
-        (S.TEMPORARY, S.DRAFT),
-        (S.DRAFT, S.IN_PROGRESS),
-        (S.IN_PROGRESS, S.COMPLETED),
-        (S.TEMPORARY, S.CANCELLED),
-        (S.DRAFT, S.CANCELLED),
-        (S.IN_PROGRESS, S.CANCELLED),
-    }
-)
-
-# Which timestamp each status stamps when it is entered.
-STAMPED_AT: dict[DraftStatus, str] = {
-    S.DRAFT: "visited_at",
-    S.IN_PROGRESS: "published_at",
-    S.COMPLETED: "completed_at",
-    S.CANCELLED: "cancelled_at",
-}
-
-# Entering these statuses notifies the owning key (README, "Receive notifications").
-NOTIFIED: frozenset[DraftStatus] = frozenset({S.IN_PROGRESS, S.COMPLETED, S.CANCELLED})
-
-# Other side effects of entering a status, in the same unit of work: a scenario
-# recipient's automatic answer is booked on publication (README, "Scenario practitioners").
-ON_ENTER: dict[DraftStatus, Callable[[Session, Draft, str, Directory | None], None]] = {
-    S.IN_PROGRESS: scenarios.schedule,
-}
-
-
-# How a caller makes a draft enter each status, for the advice of an impossible move.
-HOW_TO_ENTER: dict[DraftStatus, str] = {
-    S.DRAFT: "visit its redirect_url (a browser's GET, or POST /_sandbox/drafts/{id}/visit)",
-    S.IN_PROGRESS: "publish it (POST /_sandbox/drafts/{id}/publish, or the page)",
-    S.COMPLETED: "complete it (POST /_sandbox/drafts/{id}/complete, or the page)",
-}
-
-
-def _advice(draft: Draft, previous: DraftStatus, to: DraftStatus) -> str:
-    """The moves that would make `to` possible, when it lies ahead on the forward path."""
-    if not any(start == previous for start, _ in ALLOWED_MOVES):
-        return f" '{previous}' is final."
-    ahead = {start: end for start, end in ALLOWED_MOVES if end != S.CANCELLED}
-    steps, current = [], previous
-    while (current, to) not in ALLOWED_MOVES and current in ahead:
-        current = ahead[current]
-        steps.append(HOW_TO_ENTER[current].replace("{id}", draft.id))
-    if not steps or (current, to) not in ALLOWED_MOVES:
-        return ""
-    return f" First {', then '.join(steps)}."
-
-
-def check_move(draft: Draft, to: DraftStatus) -> None:
-    """Refuse a move ALLOWED_MOVES does not list; callers check it before anything else."""
-    previous = DraftStatus(draft.status)
-    if (previous, to) not in ALLOWED_MOVES:
-        raise InvalidTransition(
-            f"A draft in status '{previous}' cannot become '{to}'." + _advice(draft, previous, to),
-            extra={"current_status": str(previous), "requested_status": str(to)},
-        )
-
-
-def transition(
-    session: Session,
-    *,
-    draft: Draft,
-    to: DraftStatus,
-    base_url: str,
-    directory: Directory | None = None,
-) -> None:
-    """Move a draft to `to`, the only writer of `status`; the event joins the same unit of work.
-
-    `directory` (the fixtures' practitioners) is needed to enter `in_progress`.
-    """
-    check_move(draft, to)
-    previous = DraftStatus(draft.status)
-    now = utcnow()
-    draft.status = to
-    draft.updated_at = now
-    setattr(draft, STAMPED_AT[to], now)
-    session.add(draft)
-    if to in NOTIFIED and draft.owner_key is not None:
-        outbox.enqueue_status_event(session, draft=draft, previous=previous, base_url=base_url)
-    if (on_enter := ON_ENTER.get(to)) is not None:
-        on_enter(session, draft, base_url, directory)
-
-
-def is_draft_id(value: str) -> bool:
-    try:
-        return str(uuid.UUID(value)) == value.lower()
-    except ValueError:
-        return False
 
 
 def canonical_context(context: object) -> str | None:
@@ -168,7 +75,7 @@ def get_owned_draft(
     session: Session, *, draft_id: str, owner_key: str | None, for_update: bool = False
 ) -> Draft:
     """The draft if `owner_key` owns it; 404 alike for unknown, malformed and foreign ids."""
-    if not is_draft_id(draft_id):
+    if not is_uuid4(draft_id):
         raise DraftNotFound()
     query = select(Draft).where(Draft.id == draft_id.lower())
     if for_update:
@@ -260,7 +167,7 @@ def visit_draft(
 
 
 def _get_any_draft(session: Session, *, draft_id: str) -> Draft:
-    if not is_draft_id(draft_id):
+    if not is_uuid4(draft_id):
         raise DraftNotFound()
     query = select(Draft).where(Draft.id == draft_id.lower()).with_for_update()
     draft = session.exec(query).first()

@@ -26,8 +26,9 @@ from app.drafts.multipart_stream import (
     sniff,
     try_lock,
 )
-from app.drafts.service import get_owned_draft, is_draft_id
+from app.drafts.service import get_owned_draft
 from app.errors import DraftLocked, FileNotFound, FileTooLarge, StorageFailed
+from app.identifiers import is_uuid4
 from app.models import DraftStatus, StoredFile
 
 logger = logging.getLogger("omnidoc_sandbox")
@@ -176,14 +177,23 @@ def stored_file(
     """A file of a draft the key owns, with its path on disk; 404 otherwise."""
     with read_session(engine) as session:
         draft = get_owned_draft(session, draft_id=draft_id, owner_key=owner_key)
-        row = None
-        if is_draft_id(file_id):  # same UUID4 shape as draft ids
+    return file_of_draft(engine, settings=settings, draft_id=draft.id, file_id=file_id)
+
+
+def file_of_draft(
+    engine: Engine, *, settings: Settings, draft_id: str, file_id: str, missing: str = ""
+) -> tuple[StoredFile, Path]:
+    """The one lookup of a draft's file (API, page, admin): its row and the path of its
+    bytes; FileNotFound (with `missing` as detail, if given) when either is not there."""
+    row = None
+    if is_uuid4(file_id):  # file ids have the same UUID4 shape as draft ids
+        with read_session(engine) as session:
             query = select(StoredFile).where(
-                StoredFile.id == file_id.lower(), StoredFile.draft_id == draft.id
+                StoredFile.id == file_id.lower(), StoredFile.draft_id == draft_id
             )
             row = session.exec(query).first()
     if row is None:
-        raise FileNotFound()
+        raise FileNotFound(missing or None)
     path = (settings.files_dir / row.storage_name).resolve()
     if not path.is_file():
         raise FileNotFound("The file's bytes are missing from the data dir.")

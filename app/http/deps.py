@@ -112,9 +112,9 @@ async def base_url(request: Request, state: RuntimeDep) -> str:
     return _origin(scope.get("scheme", "http"), tuple(server) if server else None, host, root_path)
 
 
-# What `request.base_url` depends on, and only that, is the key: Starlette's rendering of
-# it (a copy of the scope, the Host header parsed) was 2 % of a create's CPU, for the
-# same few answers. Bounded: the Host header is the client's to choose.
+# What `request.base_url` depends on, and only that, is the key: Starlette renders it
+# afresh on every call (a copy of the scope, the Host header parsed) for the same few
+# answers. Bounded: the Host header is the client's to choose.
 @lru_cache(maxsize=64)
 def _origin(scheme: str, server: tuple[Any, ...] | None, host: bytes | None, root_path: str) -> str:
     scope = {

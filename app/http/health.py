@@ -8,8 +8,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from app import runtime
-from app.errors import CATALOG, NotFound, NotReady, problem_response
+from app.errors import CATALOG, NotFound, NotReady
 from app.http.openapi import PUBLIC, SANDBOX, problems
+from app.http.problems import problem_response
 from app.schemas import Health, Ready
 
 router = APIRouter(tags=[SANDBOX])

@@ -21,7 +21,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import callnotes
 from app.config import Settings
-from app.errors import HostNotAllowed, problem_issues, problem_response
+from app.errors import HostNotAllowed
+from app.http.problems import problem_issues, problem_response
 
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 _SHOWN_MAX = 100  # of the refused Host, quoted in the problem's detail

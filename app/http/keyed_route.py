@@ -22,13 +22,11 @@ class KeyedRoute(APIRoute):
     """A route whose endpoint takes only `(api_key: CurrentKey, request, response)` and
     returns its response model: the create, the hottest route.
 
-    FastAPI solves a route's dependencies again on every call, and theirs (the key, the
-    bearer scheme, the request): 7 % of a create's CPU under load. This handler does what
-    they do with the same functions, in the same order (`deps.bearer_scheme`, then
-    `deps.current_key`: 503 before ready, else 401), calls the endpoint and answers its
-    model as FastAPI would (JSON by alias, the status, the headers the endpoint set on
-    `response`). The signature stays declared, so the OpenAPI document is unchanged;
-    `app.dependency_overrides` do not reach this route (nothing here uses them).
+    Its handler does what FastAPI's per-call dependency solving would, with the same
+    functions in the same order (`deps.bearer_scheme`, then `deps.current_key`), and
+    answers the model as FastAPI would; why: docs/performance.md. The signature stays
+    declared, so the OpenAPI document is unchanged; `app.dependency_overrides` do not
+    reach this route (nothing here uses them).
     """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
@@ -58,16 +56,12 @@ class KeyedRoute(APIRoute):
 
 
 class KeyedRouteShortcut:
-    """Sends a call for a KeyedRoute's path and method straight to its handler.
+    """Sends a call for a KeyedRoute's path and method straight to its handler, found in a
+    dict (keyed routes have fixed paths), past the router's walk (docs/performance.md).
 
-    FastAPI 0.165's router finds a route by trying every route of every included router,
-    and wraps the handler in its exception and exit-stack layers: about a tenth of a
-    create's CPU (measured in-process, bench/create_cost.py). The keyed routes have
-    fixed paths (no parameters), so a dict finds them. Everything around the router stays
-    as it is (body timeout, access log, journal, faults: the middlewares outside this
-    one), and an exception is answered as Starlette's ExceptionMiddleware would: by the
-    handler the app registered for its class (app.errors), an unhandled one left to the
-    500 handler outside. Installed innermost, just outside that ExceptionMiddleware.
+    The middlewares outside stay as they are; an exception is answered as Starlette's
+    ExceptionMiddleware would, by the handler the app registered for its class, an
+    unhandled one left to the 500 handler outside. Installed just outside that middleware.
     """
 
     def __init__(self, app: ASGIApp, *, routers: Sequence[APIRouter]) -> None:

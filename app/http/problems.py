@@ -1,5 +1,6 @@
-"""The app's exception handlers: every error, the framework's own included, answered as
-problem+json (app/errors.py has the classes) and noted for the journal and the console."""
+"""problem+json: an error's RFC 9457 body, and the app's exception handlers that answer
+every error with it, the framework's own included (app/errors.py has the classes), noted
+for the journal and the console."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
-from app import callnotes
+from app import callnotes, storable, urls
 from app.errors import (
     ApiError,
     BodyTooLarge,
@@ -24,12 +25,43 @@ from app.errors import (
     MethodNotAllowed,
     NotFound,
     ValidationFailed,
-    problem_issues,
-    problem_response,
 )
 from app.http.routing import allowed_methods
 
 logger = logging.getLogger("omnidoc_sandbox")
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem_body(error: ApiError) -> dict[str, Any]:
+    """The RFC 9457 members plus `code` and, for field problems, `errors` (schemas.Problem)."""
+    body: dict[str, Any] = {
+        "type": urls.error_type(error.code),
+        "title": error.title,
+        "status": error.status,
+        "detail": error.detail,
+        "code": error.code,
+    }
+    if error.errors:
+        body["errors"] = [
+            {"field": issue.field, "code": issue.code, "message": issue.message}
+            for issue in error.errors
+        ]
+    body.update(error.extra)
+    return body
+
+
+def problem_response(error: ApiError) -> JSONResponse:
+    return JSONResponse(
+        storable.scrub(problem_body(error)),  # a message may quote what the client sent
+        status_code=error.status,
+        headers=error.headers,
+        media_type=PROBLEM_JSON,
+    )
+
+
+def problem_issues(error: ApiError) -> list[FieldIssue]:
+    """What the journal keeps of a problem: its field errors, else its code and detail."""
+    return list(error.errors) or [FieldIssue("", error.code, error.detail)]
 
 
 # Pydantic's error types that have a name in the sandbox's own vocabulary (README,
@@ -93,14 +125,18 @@ _PLACES = {"query": "query parameter", "path": "path parameter", "header": "head
 
 
 def _described(request: Request) -> dict[str, str]:
-    """The route's parameter descriptions (those OpenAPI shows), by name."""
-    dependant = getattr(request.scope.get("route"), "dependant", None)
-    params = [
-        *getattr(dependant, "query_params", ()),
-        *getattr(dependant, "path_params", ()),
-        *getattr(dependant, "header_params", ()),
-    ]
-    return {p.alias: p.field_info.description for p in params if p.field_info.description}
+    """The route's parameter descriptions (those OpenAPI shows), by name, its dependencies'
+    included (a listing's `after` and `wait` come with longpoll.PageQuery)."""
+    described: dict[str, str] = {}
+    dependants = [getattr(request.scope.get("route"), "dependant", None)]
+    while dependants:
+        dependant = dependants.pop()
+        for kind in ("query_params", "path_params", "header_params"):
+            for p in getattr(dependant, kind, ()):
+                if p.field_info.description:
+                    described.setdefault(p.alias, p.field_info.description)
+        dependants.extend(getattr(dependant, "dependencies", ()))
+    return described
 
 
 def _parameter_problem(request: Request, errors: Iterable[Mapping[str, Any]]) -> ApiError | None:

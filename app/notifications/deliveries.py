@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 from app import storable
 from app.db import read_session
 from app.fixtures import ApiKeyFixture
+from app.identifiers import is_uuid4
 from app.longpoll import newest_page
 from app.models import EventStatus, WebhookAttempt, WebhookEvent
 from app.notifications import outbox
@@ -68,6 +69,16 @@ def list_deliveries(
         scope, what = WebhookEvent.owner_key == api_key.key, "one of your deliveries"
         events = newest_page(session, WebhookEvent, scope=scope, after=after, what=what, limit=PAGE)
         return delivery_views(session, list(events), api_key)
+
+
+def owner_of(engine: Engine, *, delivery_id: str) -> str | None:
+    """The API key a delivery belongs to, or None when there is no such delivery."""
+    if not is_uuid4(delivery_id):
+        return None
+    with read_session(engine) as session:
+        return session.exec(
+            select(WebhookEvent.owner_key).where(WebhookEvent.id == delivery_id.lower())
+        ).first()
 
 
 def redeliver(engine: Engine, *, api_key: ApiKeyFixture, delivery_id: str) -> Delivery:

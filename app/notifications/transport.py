@@ -23,6 +23,7 @@ import httpcore
 import httpx
 
 from app import targets
+from app.config import Settings
 
 
 class LinkLocalRefused(Exception):
@@ -97,3 +98,16 @@ def no_link_local_transport() -> httpx.AsyncHTTPTransport:
     pool: Any = transport._pool
     pool._network_backend = _NoLinkLocalBackend(pool._network_backend)
     return transport
+
+
+def new_client(settings: Settings, **kwargs: Any) -> httpx.AsyncClient:
+    """The one outbound client: explicit timeouts, no redirects followed (3xx is a failure),
+    never a link-local address, even one a name resolves to (no_link_local_transport).
+    No proxy from the environment: a proxy would open the connection itself, unchecked."""
+    kwargs.setdefault("transport", no_link_local_transport())
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(settings.webhook_timeout),
+        follow_redirects=False,
+        trust_env=False,
+        **kwargs,
+    )

@@ -12,12 +12,11 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -27,12 +26,12 @@ from app.models import utcnow
 from app.notifications import outbox
 from app.notifications.outbox import Claimed, Outcome
 from app.notifications.webhooks import signed_headers
+from app.workers import PollingWorker, in_thread
 
 if TYPE_CHECKING:
     import httpx
 
 logger = logging.getLogger("omnidoc_sandbox.webhooks")
-T = TypeVar("T")
 
 # What the vendor sees in the failed attempt: the event is kept and retried on the schedule.
 NO_ENDPOINT = (
@@ -51,43 +50,7 @@ HEARTBEAT_SECONDS = 1.0
 SHUTDOWN_GRACE_SECONDS = 2.0
 
 
-def new_client(settings: Settings, **kwargs: Any) -> httpx.AsyncClient:
-    """The one outbound client: explicit timeouts, no redirects followed (3xx is a failure),
-    never a link-local address, even one a name resolves to (app.notifications.transport).
-    No proxy from the environment: a proxy would open the connection itself, unchecked."""
-    import httpx  # deferred to the first delivery: httpx and its TLS setup cost ~20 MB at start
-
-    from app.notifications.transport import no_link_local_transport
-
-    kwargs.setdefault("transport", no_link_local_transport())
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(settings.webhook_timeout),
-        follow_redirects=False,
-        trust_env=False,
-        **kwargs,
-    )
-
-
-async def _in_thread(
-    func: Callable[..., T], *args: Any, on_cancel: Callable[[Any], None] | None = None
-) -> T:
-    """Run a database step in a thread; if shutdown cancels us, let it finish first.
-
-    So no connection is still checked out when the lifespan disposes of the engine, and
-    a claim taken just as we are cancelled is given back (`on_cancel`) instead of leaking.
-    """
-    step = asyncio.ensure_future(asyncio.to_thread(func, *args))
-    try:
-        return await asyncio.shield(step)
-    except asyncio.CancelledError:
-        with suppress(Exception):
-            result = await step
-            if on_cancel is not None and result is not None:
-                on_cancel(result)
-        raise
-
-
-class DeliveryWorker:
+class DeliveryWorker(PollingWorker):
     """One per process; `run()` loops until cancelled, `run_once()` is what tests drive.
 
     Attempts run side by side, each as its own task: at most `max_in_flight` in all and
@@ -95,6 +58,9 @@ class DeliveryWorker:
     a few slots and never holds back another key's notifications. The loop claims due
     heads as slots free up; it never waits for a batch of attempts to finish.
     """
+
+    name = "webhook worker"
+    logger = logger
 
     def __init__(
         self,
@@ -107,26 +73,19 @@ class DeliveryWorker:
         max_in_flight: int = MAX_IN_FLIGHT,
         per_receiver: int = PER_RECEIVER,
     ) -> None:
+        super().__init__(poll_interval=poll_interval)
         self.engine = engine
         self.settings = settings
         self.fixtures = fixtures
         self.client = client
-        self.poll_interval = poll_interval
         self.max_in_flight = max_in_flight
         self.per_receiver = per_receiver
-        self._wake = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
         # Attempts in flight by claim token (a redelivery may claim an event again while
         # its first attempt still runs): their tasks, their claims (renewed by the
         # heartbeat), and how many each key's receiver has.
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._claims: dict[str, Claimed] = {}
         self._per_key: Counter[str] = Counter()
-
-    def wake(self) -> None:
-        """Look at the outbox now (an event was just enqueued); safe from any thread."""
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._wake.set)
 
     async def run(self) -> None:
         """Deliver until cancelled: at once after a wake, else when the next attempt is due."""
@@ -146,31 +105,21 @@ class DeliveryWorker:
             finally:  # even if cancelled again meanwhile
                 renewer.shutdown(wait=True)
 
-    async def _loop_forever(self) -> None:
-        while True:
-            self._wake.clear()
-            try:
-                if await self.fill():
-                    continue  # more may be due than the slots just filled
-                delay = self.poll_interval
-                if len(self._tasks) < self.max_in_flight:
-                    delay = await _in_thread(
-                        partial(
-                            outbox.seconds_until_due,
-                            self.engine,
-                            cap=self.poll_interval,
-                            busy_keys=self._busy_keys(),
-                        )
-                    )
-            except Exception as exc:  # a database hiccup must not stop deliveries for good
-                logger.warning("webhook worker: %s; retrying", type(exc).__name__)
-                delay = self.poll_interval
-            # A finished attempt wakes us too: its slot is free, its draft's next event due.
-            # asyncio.timeout, not wait_for: in 3.11 wait_for returns a wake-up that comes
-            # with a cancel and drops the cancel, so shutdown would wait on us forever.
-            with suppress(TimeoutError):
-                async with asyncio.timeout(delay):
-                    await self._wake.wait()
+    async def _step(self) -> float | None:
+        """Fill the free slots; None when more may be due, else how long to sleep. A
+        finished attempt wakes us too: its slot is free, its draft's next event due."""
+        if await self.fill():
+            return None
+        if len(self._tasks) >= self.max_in_flight:
+            return self.poll_interval
+        return await in_thread(
+            partial(
+                outbox.seconds_until_due,
+                self.engine,
+                cap=self.poll_interval,
+                busy_keys=self._busy_keys(),
+            )
+        )
 
     async def run_once(self) -> int:
         """Attempt every head event due now once, within the limits, and wait for them;
@@ -189,7 +138,7 @@ class DeliveryWorker:
         """Claim due heads into the free slots and start their attempts; how many started."""
         started = 0
         while (free := self.max_in_flight - len(self._tasks)) > 0:
-            heads = await _in_thread(
+            heads = await in_thread(
                 partial(
                     outbox.due_heads,
                     self.engine,
@@ -204,7 +153,7 @@ class DeliveryWorker:
                     break
                 if self._per_key[head.owner_key] >= self.per_receiver:
                     continue  # this key's receiver has its share; the next query skips it
-                claimed = await _in_thread(
+                claimed = await in_thread(
                     partial(outbox.claim, self.engine, head.seq, fixtures=self.fixtures),
                     on_cancel=self._release,
                 )
@@ -263,7 +212,7 @@ class DeliveryWorker:
             while True:
                 await asyncio.sleep(HEARTBEAT_SECONDS)
                 with suppress(Exception):
-                    await _in_thread(partial(outbox.renew, self.engine, [claimed.token]))
+                    await in_thread(partial(outbox.renew, self.engine, [claimed.token]))
 
         heartbeat = asyncio.create_task(renew())
         try:
@@ -285,7 +234,7 @@ class DeliveryWorker:
             raise
         delays = self.settings.retry_delays
         try:
-            status = await _in_thread(
+            status = await in_thread(
                 lambda: outbox.record(self.engine, claimed, outcome, delays=delays)
             )
         except Exception as exc:  # unrecorded: the lease runs out and it is attempted again
@@ -345,6 +294,8 @@ class DeliveryWorker:
 
     async def _post(self, url: str, payload: str, headers: dict[str, str]) -> tuple[int, str]:
         if self.client is None:  # created on first use: most runs send no webhook at all
+            from app.notifications.transport import new_client  # with httpx: ~20 MB
+
             self.client = new_client(self.settings)
         kept = bytearray()
         async with self.client.stream(

@@ -1,4 +1,5 @@
-"""The redirect_url `/interop/drafts/{id}`: visit, sign in, review, publish, answer (README)."""
+"""The redirect_url `/interop/drafts/{id}`: the page (visit, review) and its status poll;
+its forms (sign in, save, publish, answer, cancel) are app/pages/actions_endpoints.py."""
 
 from __future__ import annotations
 
@@ -9,19 +10,18 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse
-from pydantic import ValidationError
 
 from app.db import read_session
 from app.drafts import service as drafts
-from app.errors import ApiError, DraftIncomplete, DraftNotFound, FieldIssue, ValidationFailed
+from app.errors import DraftNotFound
 from app.http.deps import BaseUrlDep, EngineDep, RuntimeDep
+from app.identifiers import is_uuid4
 from app.longpoll import Wait, wait_for_items
 from app.models import Draft, DraftStatus
 from app.pages import labels_fr, review, web
 from app.pages import url_method as prefill
 from app.reports.billing import billing_for
 from app.runtime import Runtime
-from app.sandbox.schemas import CompleteBody
 
 router = APIRouter(include_in_schema=False)
 
@@ -58,20 +58,20 @@ def _message(request: Request, draft: Draft) -> str | None:
     return MESSAGES.get(key)
 
 
-def _page_url(draft_id: str, message: str | None = None) -> str:
+def page_url(draft_id: str, message: str | None = None) -> str:
     suffix = f"?message={message}" if message else ""
     return f"/interop/drafts/{quote(draft_id, safe='')}{suffix}"
 
 
-def _see(url: str) -> RedirectResponse:
+def see(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
 @router.head("/interop/drafts/{draft_id}")
-def head_draft_page(draft_id: str, engine: EngineDep) -> Response:
+def headdraft_page_response(draft_id: str, engine: EngineDep) -> Response:
     """HEAD never visits: link checkers and prefetchers must not lock the draft."""
     exists = False
-    if drafts.is_draft_id(draft_id):
+    if is_uuid4(draft_id):
         with read_session(engine) as session:
             exists = session.get(Draft, draft_id.lower()) is not None
     return Response(
@@ -79,7 +79,7 @@ def head_draft_page(draft_id: str, engine: EngineDep) -> Response:
     )
 
 
-async def _draft_page(
+async def draft_page_response(
     request: Request,
     runtime: Runtime,
     draft: Draft,
@@ -108,7 +108,7 @@ async def _draft_page(
     if draft.status == DraftStatus.DRAFT:
         if form is None:
             values = prefill.values_from_draft(draft)
-            _, lint = review.lint_form(values, is_known_practitioner=_known(runtime))
+            _, lint = review.lint_form(values, is_known_practitioner=known_practitioner(runtime))
             form = review.form_view(values, lint)
         context.update(form=form, sections=labels_fr.SECTIONS)
         return web.render(request, "draft_review.html", context, runtime=runtime, status=status)
@@ -121,7 +121,7 @@ async def _draft_page(
     return web.render(request, "draft_view.html", context, runtime=runtime, status=status)
 
 
-def _known(runtime: Runtime) -> Callable[[str], bool]:
+def known_practitioner(runtime: Runtime) -> Callable[[str], bool]:
     return runtime.fixtures.is_known_practitioner
 
 
@@ -137,7 +137,7 @@ async def draft_page(
         )
     except DraftNotFound as exc:
         return web.page_for_error(request, exc, runtime=runtime)
-    return await _draft_page(request, runtime, draft)
+    return await draft_page_response(request, runtime, draft)
 
 
 @router.get("/interop/drafts/{draft_id}/status")
@@ -161,193 +161,3 @@ async def draft_page_status(
     )
     answer = {"id": draft.id, "status": found[0] if found else since}
     return JSONResponse(answer, headers={"Cache-Control": "no-store"})
-
-
-async def _posted(request: Request, runtime: Runtime) -> dict[str, str]:
-    """A page form's fields, once the post is known to come from the sandbox's own pages."""
-    web.check_same_origin(request, runtime)
-    return await web.read_form(request, limit=runtime.settings.max_body_bytes)
-
-
-@router.post("/interop/drafts/{draft_id}/sign-in")
-async def sign_in(request: Request, draft_id: str, runtime: RuntimeDep) -> Response:
-    """Mock sign-in: the practitioner chosen from the directory, kept in a cookie."""
-    assert runtime.engine is not None
-    try:
-        posted = await _posted(request, runtime)
-        draft = await run_in_threadpool(review.read_draft, runtime.engine, draft_id=draft_id)
-    except ApiError as exc:
-        return web.page_for_error(request, exc, runtime=runtime)
-    practitioner = runtime.fixtures.practitioner(posted.get("rpps", ""))
-    if practitioner is None:
-        alert = "Choisissez un praticien de l'annuaire pour vous connecter."
-        return await _draft_page(request, runtime, draft, alert=alert, status=422)
-    response = _see(_page_url(draft.id, "signed_in"))
-    web.set_sign_in(response, request, practitioner.rpps)
-    return response
-
-
-@router.post("/interop/sign-out")
-async def sign_out(request: Request, runtime: RuntimeDep) -> Response:
-    """Forget the mock sign-in; back to the page it was asked from (a sandbox page only)."""
-    try:
-        posted = await _posted(request, runtime)
-    except ApiError as exc:
-        return web.page_for_error(request, exc, runtime=runtime)
-    target = posted.get("next", "")
-    if not (target.startswith("/interop/drafts/") and target.isascii() and "//" not in target):
-        target = "/interop/drafts/new"
-    response = _see(target)
-    web.clear_sign_in(response)
-    return response
-
-
-async def _move(runtime: Runtime, transition: Callable[..., Any], **kwargs: Any) -> None:
-    """A status change of drafts.service off the loop (its commit wakes the workers it needs)."""
-    await run_in_threadpool(transition, runtime.engine, **kwargs)
-
-
-async def _action(
-    request: Request, draft_id: str, runtime: Runtime
-) -> tuple[dict[str, str], Draft] | Response:
-    """The common start of every draft action: same origin, signed in, draft exists."""
-    assert runtime.engine is not None
-    try:
-        posted = await _posted(request, runtime)
-        draft = await run_in_threadpool(review.read_draft, runtime.engine, draft_id=draft_id)
-    except ApiError as exc:
-        return web.page_for_error(request, exc, runtime=runtime)
-    if web.signed_in(request, runtime) is None:
-        return _see(_page_url(draft.id))
-    return posted, draft
-
-
-@router.post("/interop/drafts/{draft_id}/save")
-async def save_draft(request: Request, draft_id: str, runtime: RuntimeDep) -> Response:
-    """Save the corrected fields (checked by the API's rules); the draft stays a draft."""
-    started = await _action(request, draft_id, runtime)
-    if isinstance(started, Response):
-        return started
-    posted, draft = started
-    failed = await _save(request, runtime, draft, posted)
-    return failed or _see(_page_url(draft.id, "saved"))
-
-
-async def _save(
-    request: Request, runtime: Runtime, draft: Draft, posted: dict[str, str]
-) -> Response | None:
-    """Save the form's fields; on errors, the review page with them (nothing saved)."""
-    assert runtime.engine is not None
-    try:
-        await run_in_threadpool(
-            review.save_fields,
-            runtime.engine,
-            draft_id=draft.id,
-            values=posted,
-            is_known_practitioner=_known(runtime),
-        )
-    except ValidationFailed:
-        values, lint = review.lint_form(posted, is_known_practitioner=_known(runtime))
-        form = review.form_view(values, lint)
-        return await _draft_page(request, runtime, draft, form=form, status=422)
-    except ApiError as exc:
-        return web.page_for_error(request, exc, runtime=runtime, back=_page_url(draft.id))
-    return None
-
-
-@router.post("/interop/drafts/{draft_id}/publish")
-async def publish_draft(
-    request: Request, draft_id: str, runtime: RuntimeDep, base_url: BaseUrlDep
-) -> Response:
-    """Save the fields, then publish (`draft` → `in_progress`); author: the draft's, else me."""
-    started = await _action(request, draft_id, runtime)
-    if isinstance(started, Response):
-        return started
-    posted, draft = started
-    failed = await _save(request, runtime, draft, posted)
-    if failed:
-        return failed
-    me = web.signed_in(request, runtime)
-    assert me is not None
-    try:
-        await _move(
-            runtime,
-            drafts.publish_draft,
-            draft_id=draft.id,
-            owner_key=None,
-            base_url=base_url,
-            directory=runtime.fixtures.practitioner,
-            author_rpps=me.rpps,  # from the directory: a known practitioner
-        )
-    except DraftIncomplete:
-        assert runtime.engine is not None
-        draft = await run_in_threadpool(review.read_draft, runtime.engine, draft_id=draft.id)
-        values, lint = review.lint_form(posted, is_known_practitioner=_known(runtime))
-        form = review.form_view(values, lint)
-        missing = FieldIssue("recipient_rpps", "recipient_missing", "")
-        form.fields["recipient_rpps"] = review.FieldView(
-            values["recipient_rpps"], "error", (labels_fr.issue_message(missing),)
-        )
-        form.errors += 1
-        return await _draft_page(request, runtime, draft, form=form, status=409)
-    except ApiError as exc:
-        return web.page_for_error(request, exc, runtime=runtime, back=_page_url(draft.id))
-    return _see(_page_url(draft.id, "published"))
-
-
-@router.post("/interop/drafts/{draft_id}/complete")
-async def complete_draft(
-    request: Request, draft_id: str, runtime: RuntimeDep, base_url: BaseUrlDep
-) -> Response:
-    """The recipient's answer (`in_progress` → `completed`), played by the demo operator."""
-    started = await _action(request, draft_id, runtime)
-    if isinstance(started, Response):
-        return started
-    posted, draft = started
-    report_text = posted.get("report_text", "")
-    if not report_text.strip():
-        alert = labels_fr.issue_message(FieldIssue("report_text", "report_missing", ""))
-        return await _draft_page(request, runtime, draft, alert=alert, status=422)
-    try:
-        answer = CompleteBody(report_text=report_text)  # the API's rules for the same text
-    except ValidationError:
-        alert = (
-            "L'avis est trop long (20 000 caractères au plus) ou contient un caractère interdit."
-        )
-        return await _draft_page(request, runtime, draft, alert=alert, status=422)
-    try:
-        await _move(
-            runtime,
-            drafts.complete_draft,
-            draft_id=draft.id,
-            owner_key=None,
-            base_url=base_url,
-            report_text=answer.report_text,
-        )
-    except ApiError as exc:
-        return web.page_for_error(request, exc, runtime=runtime, back=_page_url(draft.id))
-    return _see(_page_url(draft.id, "completed"))
-
-
-@router.post("/interop/drafts/{draft_id}/cancel")
-async def cancel_draft(
-    request: Request, draft_id: str, runtime: RuntimeDep, base_url: BaseUrlDep
-) -> Response:
-    """Cancel (`draft` or `in_progress` → `cancelled`), once confirmed (`confirm=yes`)."""
-    started = await _action(request, draft_id, runtime)
-    if isinstance(started, Response):
-        return started
-    posted, draft = started
-    if posted.get("confirm") != "yes":
-        # Irreversible: the page's button only shows the confirming one (_draft.html).
-        alert = "Confirmez l'annulation : elle est définitive."
-        return await _draft_page(
-            request, runtime, draft, alert=alert, status=422, confirm_cancel=True
-        )
-    try:
-        await _move(
-            runtime, drafts.cancel_draft, draft_id=draft.id, owner_key=None, base_url=base_url
-        )
-    except ApiError as exc:
-        return web.page_for_error(request, exc, runtime=runtime, back=_page_url(draft.id))
-    return _see(_page_url(draft.id, "cancelled"))

@@ -17,10 +17,11 @@ from sqlmodel import col, select
 
 from app.config import Settings
 from app.db import read_session, write_session
-from app.drafts import scenarios
+from app.drafts import scenarios, uploads
 from app.drafts import service as drafts
-from app.errors import DraftNotFound, FileNotFound, InvalidTransition, ValidationFailed
+from app.errors import DraftNotFound, InvalidTransition, ValidationFailed
 from app.fixtures import Practitioner
+from app.identifiers import is_uuid4
 from app.models import Draft, DraftStatus, StoredFile, utcnow
 from app.pages import labels_fr
 from app.pages import url_method as prefill
@@ -101,7 +102,7 @@ def lint_form(
 
 def read_draft(engine: Engine, *, draft_id: str) -> Draft:
     """Any draft by id (the page is open to whoever holds the URL); 404 otherwise."""
-    if not drafts.is_draft_id(draft_id):
+    if not is_uuid4(draft_id):
         raise DraftNotFound()
     with read_session(engine) as session:
         draft = session.get(Draft, draft_id.lower())
@@ -164,19 +165,7 @@ def page_file(
 ) -> tuple[StoredFile, Path]:
     """A file of a draft, for the page (whoever holds the draft's URL and signed in)."""
     draft = read_draft(engine, draft_id=draft_id)
-    row = None
-    if drafts.is_draft_id(file_id):
-        with read_session(engine) as session:
-            query = select(StoredFile).where(
-                StoredFile.id == file_id.lower(), StoredFile.draft_id == draft.id
-            )
-            row = session.exec(query).first()
-    if row is None:
-        raise FileNotFound()
-    path = (settings.files_dir / row.storage_name).resolve()
-    if not path.is_file():
-        raise FileNotFound("The file's bytes are missing from the data dir.")
-    return row, path
+    return uploads.file_of_draft(engine, settings=settings, draft_id=draft.id, file_id=file_id)
 
 
 def inline_type(row: StoredFile) -> str | None:

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from app.db import write_session
 from app.drafts import service as drafts
+from app.drafts import state_machine
 from app.drafts.validation import PATIENT_FIELDS, validate_draft
 from app.errors import FieldIssue
 from app.models import Draft, DraftStatus
@@ -297,5 +298,5 @@ def create_prefilled_draft(engine: Engine, *, values: Mapping[str, str], base_ur
     with write_session(engine) as session:
         session.add(draft)
         session.flush()
-        drafts.transition(session, draft=draft, to=DraftStatus.DRAFT, base_url=base_url)
+        state_machine.transition(session, draft=draft, to=DraftStatus.DRAFT, base_url=base_url)
     return draft

@@ -150,15 +150,23 @@ def page_for_error(
     return response
 
 
-def set_sign_in(response: Response, request: Request, rpps: str) -> None:
+def _set_cookie(
+    response: Response, request: Request, name: str, value: str, max_age: int | None = None
+) -> None:
+    """Our cookies: HttpOnly, SameSite=Strict, Secure over https, for the whole site."""
     response.set_cookie(
-        SIGN_IN_COOKIE,
-        rpps,
+        name,
+        value,
+        max_age=max_age,
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",
         path="/",
     )
+
+
+def set_sign_in(response: Response, request: Request, rpps: str) -> None:
+    _set_cookie(response, request, SIGN_IN_COOKIE, rpps)
 
 
 def clear_sign_in(response: Response) -> None:
@@ -167,15 +175,7 @@ def clear_sign_in(response: Response) -> None:
 
 def set_admin_session(response: Response, request: Request, value: str) -> None:
     """The dashboard's session: a random id of app.http.admin_sessions, for at most 12 h."""
-    response.set_cookie(
-        ADMIN_COOKIE,
-        value,
-        max_age=int(LIFETIME.total_seconds()),
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-        path="/",
-    )
+    _set_cookie(response, request, ADMIN_COOKIE, value, max_age=int(LIFETIME.total_seconds()))
 
 
 def clear_admin_session(response: Response) -> None:

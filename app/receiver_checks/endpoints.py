@@ -22,7 +22,7 @@ from app.errors import (
 from app.http.bodies import JsonBodyRoute
 from app.http.deps import BaseUrlDep, CurrentKey, EngineDep, RuntimeDep
 from app.http.openapi import SANDBOX, problems
-from app.longpoll import After, Wait, listing, wait_for_items
+from app.longpoll import PageQuery, Wait, wait_for_items
 from app.receiver_checks import service
 from app.receiver_checks.schemas import (
     CheckStatus,
@@ -99,12 +99,10 @@ async def get_receiver_check(
     "", response_model=ReceiverCheckList, responses=problems(Unauthorized, ValidationFailed)
 )
 async def list_receiver_checks(
-    request: Request, api_key: CurrentKey, engine: EngineDep, after: After = None, wait: Wait = 0
+    api_key: CurrentKey, engine: EngineDep, page: PageQuery
 ) -> ReceiverCheckList:
     """The key's receiver checks, newest first; long-polls with `?wait=`."""
-    items = await listing(
-        request,
-        lambda: service.list_checks(engine, owner_key=api_key.key, after=after),
-        wait=wait,
+    items = await page.items(
+        lambda: service.list_checks(engine, owner_key=api_key.key, after=page.after)
     )
     return ReceiverCheckList(items=items)

@@ -22,8 +22,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.db import read_session, write_session
+from app.drafts.field_rules import CONTEXT_MAX_BYTES
 from app.drafts.service import canonical_context
-from app.drafts.validation import CONTEXT_MAX_BYTES
 from app.errors import (
     FieldIssue,
     NoWebhook,

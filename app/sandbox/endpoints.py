@@ -34,7 +34,7 @@ from app.http.deps import (
     RuntimeDep,
 )
 from app.http.openapi import SANDBOX, binary, problems, success
-from app.longpoll import After, Wait, listing
+from app.longpoll import PageQuery
 from app.notifications import deliveries, webhooks
 from app.notifications.schemas import Delivery, DeliveryList, WebhookBody, WebhookConfig
 from app.sandbox import clock, inbox, resets
@@ -246,18 +246,10 @@ async def delete_webhook(api_key: CurrentKey, engine: EngineDep) -> WebhookConfi
         **problems(Unauthorized, ValidationFailed),
     },
 )
-async def list_deliveries(
-    request: Request,
-    api_key: CurrentKey,
-    engine: EngineDep,
-    after: After = None,
-    wait: Wait = 0,
-) -> DeliveryList:
+async def list_deliveries(api_key: CurrentKey, engine: EngineDep, page: PageQuery) -> DeliveryList:
     """The key's notifications and their attempts, newest first; long-polls with `?wait=`."""
-    items = await listing(
-        request,
-        lambda: deliveries.list_deliveries(engine, api_key=api_key, after=after),
-        wait=wait,
+    items = await page.items(
+        lambda: deliveries.list_deliveries(engine, api_key=api_key, after=page.after)
     )
     return DeliveryList(items=items)
 
@@ -316,15 +308,8 @@ async def record_inbox(
     openapi_extra={"security": [{}]},
 )
 async def list_inbox(
-    name: InboxName,
-    request: Request,
-    _: AdminAccess,
-    engine: EngineDep,
-    after: After = None,
-    wait: Wait = 0,
+    name: InboxName, _: AdminAccess, engine: EngineDep, page: PageQuery
 ) -> InboxList:
     """What the inbox received, newest first (admin scope); long-polls with `?wait=`."""
-    items = await listing(
-        request, lambda: inbox.list_items(engine, name=name, after=after), wait=wait
-    )
+    items = await page.items(lambda: inbox.list_items(engine, name=name, after=page.after))
     return InboxList(items=items)

@@ -16,8 +16,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import callnotes, runtime, urls
 from app.db import is_busy, read_session, write_session
-from app.errors import InjectedFault, problem_issues, problem_response
+from app.errors import InjectedFault
 from app.http.deps import bearer_key
+from app.http.problems import problem_issues, problem_response
 from app.models import FaultRule
 from app.sandbox.schemas import Fault, FaultBody
 
@@ -174,13 +175,11 @@ class FaultMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        state = runtime.of_app(scope.get("app"))
+        state = runtime.serving(scope)
         if (
-            scope["type"] != "http"
-            or not scope["path"].startswith(urls.INTEROP_PREFIX + "/")
-            or state is None
+            state is None
             or state.engine is None
-            or not state.ready
+            or not scope["path"].startswith(urls.INTEROP_PREFIX + "/")
         ):
             await self.app(scope, receive, send)
             return

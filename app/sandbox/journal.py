@@ -123,13 +123,11 @@ class JournalMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        state = runtime.of_app(scope.get("app"))
+        state = runtime.serving(scope)
         if (
-            scope["type"] != "http"
-            or not _is_journaled(scope["method"], scope["path"])
-            or state is None
+            state is None
             or state.writer is None
-            or not state.ready
+            or not _is_journaled(scope["method"], scope["path"])
         ):
             await self.app(scope, receive, send)
             return

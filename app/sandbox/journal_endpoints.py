@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 
 from app import urls
@@ -16,7 +16,7 @@ from app.errors import (
 from app.http.bodies import JsonBodyRoute
 from app.http.deps import CurrentKey, EngineDep, RuntimeDep
 from app.http.openapi import SANDBOX, problems
-from app.longpoll import After, Wait, listing
+from app.longpoll import PageQuery
 from app.sandbox import faults, journal
 from app.sandbox.schemas import Fault, FaultBody, FaultList, FaultsDeleted, RequestList
 
@@ -29,19 +29,12 @@ router = APIRouter(prefix=urls.SANDBOX_PREFIX, tags=[SANDBOX], route_class=JsonB
     responses=problems(Unauthorized, ValidationFailed),
 )
 async def list_requests(
-    request: Request,
-    api_key: CurrentKey,
-    runtime: RuntimeDep,
-    engine: EngineDep,
-    after: After = None,
-    wait: Wait = 0,
+    api_key: CurrentKey, runtime: RuntimeDep, engine: EngineDep, page: PageQuery
 ) -> RequestList:
     """The key's journaled calls (interop API and transition helpers), newest first."""
     limit = runtime.settings.journal_size
-    items = await listing(
-        request,
-        lambda: journal.list_entries(engine, owner_key=api_key.key, after=after, limit=limit),
-        wait=wait,
+    items = await page.items(
+        lambda: journal.list_entries(engine, owner_key=api_key.key, after=page.after, limit=limit)
     )
     return RequestList(items=items)
 

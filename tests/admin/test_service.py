@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app.admin import service
-from app.admin.service import ChangeWatch
+from app.admin import changes, service
+from app.admin.changes import ChangeWatch
 from app.config import PACKAGED_FIXTURES, Settings
 from app.db import create_db_engine, create_schema
 from app.drafts import service as drafts
@@ -63,22 +63,22 @@ def test_list_keys_says_where_each_webhook_comes_from(engine: Engine) -> None:
 
 
 def test_change_cursor_is_stable_without_writes(engine: Engine) -> None:
-    assert service.change_cursor(engine) == service.change_cursor(engine)
+    assert changes.change_cursor(engine) == changes.change_cursor(engine)
 
 
 def test_change_cursor_moves_on_a_new_draft_and_on_a_status_change(engine: Engine) -> None:
-    empty = service.change_cursor(engine)
+    empty = changes.change_cursor(engine)
     draft = drafts.create_draft(engine, owner_key=KEY_A, body={})
-    created = service.change_cursor(engine)
+    created = changes.change_cursor(engine)
     drafts.cancel_draft(engine, draft_id=draft.id, owner_key=KEY_A, base_url=BASE)
-    assert len({empty, created, service.change_cursor(engine)}) == 3
+    assert len({empty, created, changes.change_cursor(engine)}) == 3
 
 
 def test_change_watch_is_one_per_engine(engine: Engine, settings: Settings) -> None:
     other = create_db_engine(settings)
     try:
-        assert service.change_watch(engine) is service.change_watch(engine)
-        assert service.change_watch(other) is not service.change_watch(engine)
+        assert changes.change_watch(engine) is changes.change_watch(engine)
+        assert changes.change_watch(other) is not changes.change_watch(engine)
     finally:
         other.dispose()
 
@@ -87,7 +87,7 @@ def test_change_watch_current_computes_when_nothing_is_fresh(engine: Engine) -> 
     watch = ChangeWatch(engine)
     assert watch.fresh() is None
     cursor = asyncio.run(watch.current())
-    assert cursor == service.change_cursor(engine)
+    assert cursor == changes.change_cursor(engine)
     assert watch.fresh() == cursor
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from app.db import read_session, write_session
-from app.drafts import scenarios
+from app.drafts import scenarios, state_machine
 from app.drafts import service as drafts
 from app.models import AutopilotMove, Draft
 from tests.drafts.scenario_helpers import (
@@ -43,7 +43,9 @@ def test_schedule_joins_the_publishing_unit_of_work(engine: Engine) -> None:
         row = session.get(Draft, other.id)
         assert row is not None
         row.status = S.DRAFT
-        drafts.transition(session, draft=row, to=S.IN_PROGRESS, base_url=BASE, directory=_directory)
+        state_machine.transition(
+            session, draft=row, to=S.IN_PROGRESS, base_url=BASE, directory=_directory
+        )
         assert [o for o in session.new if isinstance(o, AutopilotMove)]
         raise RuntimeError("the publication fails after the booking")
     assert _move(engine, other.id) is None  # rolled back with it

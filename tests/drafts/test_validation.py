@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 
 from app import identifiers as ids
+from app.drafts.field_rules import CONTEXT_MAX_BYTES
 from app.drafts.validation import (
-    CONTEXT_MAX_BYTES,
     PATIENT_FIELDS,
     TOP_LEVEL_FIELDS,
     ValidationReport,

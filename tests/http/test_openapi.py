@@ -11,7 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 from openapi_spec_validator import validate
 
-from app.http.openapi import CREATE_EXAMPLES, render, request_schemas
+from app.http.openapi import CREATE_EXAMPLES
+from app.http.openapi_document import render, request_schemas
 from app.main import create_app
 from app.sandbox.schemas import FaultBody
 from tests.helpers import auth
@@ -97,7 +98,7 @@ def test_openapi_document_is_committed_and_current(document: dict[str, Any]) -> 
     committed = json.loads(DOCUMENT.read_text(encoding="utf-8"))
     assert committed == document, (
         "docs/openapi.json is out of date: regenerate it with `make openapi` "
-        "(python -m app.http.openapi docs/openapi.json) and commit it"
+        "(omnidoc-sandbox openapi docs/openapi.json) and commit it"
     )
     assert DOCUMENT.read_text(encoding="utf-8") == render(create_app())
 

@@ -7,6 +7,7 @@ from sqlalchemy import Engine
 
 from app.db import write_session
 from app.drafts import service as drafts
+from app.drafts import state_machine
 from app.models import Draft, DraftStatus
 from app.notifications import outbox
 from tests.notifications.notification_helpers import (
@@ -49,7 +50,7 @@ def test_enqueue_wakes_the_worker_after_commit_only(engine: Engine) -> None:
     with pytest.raises(RuntimeError), write_session(engine) as session:
         row = session.get(Draft, draft.id)
         assert row is not None
-        drafts.transition(session, draft=row, to=DraftStatus.CANCELLED, base_url="http://s")
+        state_machine.transition(session, draft=row, to=DraftStatus.CANCELLED, base_url="http://s")
         assert woken == []  # not before the commit
         raise RuntimeError("rolled back")
     assert woken == []  # nor after a rollback

@@ -1,4 +1,4 @@
-"""The redirect_url page's moves: publish, answer, cancel; each through drafts.transition()."""
+"""The redirect_url page's moves: publish, answer, cancel; each through transition()."""
 
 from __future__ import annotations
 
