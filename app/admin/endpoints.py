@@ -17,11 +17,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
 from app import urls
+from app.admin import keys
 from app.admin import service as admin
 from app.admin.schemas import (
     AdminDelivery,
     AdminDeliveryList,
     AdminDraftList,
+    AdminKeyBody,
+    AdminKeyCreated,
     AdminKeyList,
     AdminRequestList,
     AdminReset,
@@ -33,9 +36,11 @@ from app.errors import (
     CrossOriginRequest,
     DeliveryNotFound,
     FileNotFound,
+    FixtureKey,
     KeyNotFound,
     ValidationFailed,
 )
+from app.http import api_keys
 from app.http.deps import (
     BaseUrlDep,
     DeliveryId,
@@ -192,9 +197,43 @@ async def list_admin_inboxes(engine: EngineDep) -> InboxSummaryList:
     openapi_extra=OPEN_OR_TOKEN,
 )
 async def list_admin_keys(runtime: RuntimeDep, engine: EngineDep) -> AdminKeyList:
-    """The API keys of the fixtures and the webhook endpoint (with its secret) of each."""
+    """Every API key (the fixtures', then those added at run time) and the webhook endpoint
+    (with its secret) of each."""
     items = await run_in_threadpool(admin.list_keys, engine, fixtures=runtime.fixtures)
     return AdminKeyList(items=items)
+
+
+@router.post(
+    "/keys",
+    status_code=201,
+    response_model=AdminKeyCreated,
+    responses=problems(AdminUnauthorized, CrossOriginRequest, ValidationFailed),
+    openapi_extra=OPEN_OR_TOKEN,
+)
+async def admin_create_key(
+    body: AdminKeyBody, request: Request, runtime: RuntimeDep, engine: EngineDep
+) -> AdminKeyCreated:
+    """Add an API key at run time: usable at once on every worker and replica. With a
+    `webhook_url`, a webhook secret is generated; both are in the answer."""
+    web.check_same_origin(request, runtime)
+    return await run_in_threadpool(keys.create, engine, body=body)
+
+
+@router.delete(
+    "/keys/{key}",
+    status_code=204,
+    response_class=Response,
+    responses=problems(AdminUnauthorized, CrossOriginRequest, KeyNotFound, FixtureKey),
+    openapi_extra=OPEN_OR_TOKEN,
+)
+async def admin_revoke_key(
+    key: ApiKeyPath, request: Request, runtime: RuntimeDep, engine: EngineDep
+) -> Response:
+    """Revoke a key added at run time: the next request with it, on any worker, is 401. Its
+    data stays visible here until a reset. A key of the fixtures: 409 `fixture_key`."""
+    web.check_same_origin(request, runtime)
+    await run_in_threadpool(keys.revoke, engine, fixtures=runtime.fixtures, key=key)
+    return Response(status_code=204)
 
 
 @router.post(
@@ -206,10 +245,11 @@ async def list_admin_keys(runtime: RuntimeDep, engine: EngineDep) -> AdminKeyLis
 async def admin_reset_key(
     key: ApiKeyPath, request: Request, runtime: RuntimeDep, engine: EngineDep
 ) -> VendorReset:
-    """What `POST /_sandbox/reset` does, for any key: its drafts, files, deliveries, journal
+    """What `POST /_sandbox/reset` does, for any key (of the fixtures or added at run
+    time): its drafts, files, deliveries, journal
     and faults are deleted; its webhook registration and the other keys' data stay."""
     web.check_same_origin(request, runtime)
-    api_key = runtime.fixtures.find_key(key)
+    api_key = await api_keys.find_key(engine, runtime.fixtures, key)
     if api_key is None:
         raise KeyNotFound()
     deleted = await run_in_threadpool(
