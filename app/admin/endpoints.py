@@ -33,14 +33,18 @@ from app.admin.schemas import (
 )
 from app.errors import (
     AdminUnauthorized,
+    BodyTooLarge,
     CrossOriginRequest,
     DeliveryNotFound,
     FileNotFound,
     FixtureKey,
+    InvalidJson,
     KeyNotFound,
+    UnsupportedMediaType,
     ValidationFailed,
 )
 from app.http import api_keys
+from app.http.bodies import JsonBodyRoute
 from app.http.deps import (
     BaseUrlDep,
     DeliveryId,
@@ -203,11 +207,23 @@ async def list_admin_keys(runtime: RuntimeDep, engine: EngineDep) -> AdminKeyLis
     return AdminKeyList(items=items)
 
 
-@router.post(
+# The JSON body of `POST /keys` is read by JsonBodyRoute (size cap, media type, strict JSON);
+# included into `router` at the end of this module.
+_json_router = APIRouter(route_class=JsonBodyRoute)
+
+
+@_json_router.post(
     "/keys",
     status_code=201,
     response_model=AdminKeyCreated,
-    responses=problems(AdminUnauthorized, CrossOriginRequest, ValidationFailed),
+    responses=problems(
+        AdminUnauthorized,
+        CrossOriginRequest,
+        InvalidJson,
+        BodyTooLarge,
+        UnsupportedMediaType,
+        ValidationFailed,
+    ),
     openapi_extra=OPEN_OR_TOKEN,
 )
 async def admin_create_key(
@@ -223,7 +239,9 @@ async def admin_create_key(
     "/keys/{key}",
     status_code=204,
     response_class=Response,
-    responses=problems(AdminUnauthorized, CrossOriginRequest, KeyNotFound, FixtureKey),
+    responses=problems(
+        AdminUnauthorized, CrossOriginRequest, KeyNotFound, FixtureKey, ValidationFailed
+    ),
     openapi_extra=OPEN_OR_TOKEN,
 )
 async def admin_revoke_key(
@@ -300,3 +318,6 @@ async def admin_reset(request: Request, runtime: RuntimeDep, engine: EngineDep) 
     web.check_same_origin(request, runtime)
     deleted = await run_in_threadpool(resets.reset_all, engine, settings=runtime.settings)
     return AdminReset(deleted=deleted)
+
+
+router.include_router(_json_router)

@@ -58,7 +58,9 @@ def test_a_webhook_url_is_checked_as_a_target(client: TestClient) -> None:
     )
     body = assert_problem(refused, 422, "validation_failed")
     assert body["errors"][0]["field"] == "webhook_url"
-    assert_problem(client.post(KEYS, json={"name": ""}, headers=SAME_ORIGIN), 422, "validation_failed")
+    assert_problem(
+        client.post(KEYS, json={"name": ""}, headers=SAME_ORIGIN), 422, "validation_failed"
+    )
     extra = client.post(KEYS, json={"name": "C", "key": "mine"}, headers=SAME_ORIGIN)
     assert_problem(extra, 422, "validation_failed")
 

@@ -57,6 +57,8 @@ OPERATION_IDS = {
     "waitAdminChanges",
     "adminReset",
     "adminResetKey",
+    "adminCreateKey",
+    "adminRevokeKey",
     "createReceiverCheck",
     "getReceiverCheck",
     "listReceiverChecks",
