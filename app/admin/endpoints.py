@@ -263,16 +263,19 @@ async def admin_revoke_key(
 async def admin_reset_key(
     key: ApiKeyPath, request: Request, runtime: RuntimeDep, engine: EngineDep
 ) -> VendorReset:
-    """What `POST /_sandbox/reset` does, for any key (of the fixtures or added at run
-    time): its drafts, files, deliveries, journal
+    """What `POST /_sandbox/reset` does, for any key (of the fixtures, added at run time, or
+    revoked and still owning data): its drafts, files, deliveries, journal
     and faults are deleted; its webhook registration and the other keys' data stay."""
     web.check_same_origin(request, runtime)
     api_key = await api_keys.find_key(engine, runtime.fixtures, key)
-    if api_key is None:
-        raise KeyNotFound()
+    owner_key = api_key.key if api_key is not None else key
     deleted = await run_in_threadpool(
-        resets.reset_vendor, engine, settings=runtime.settings, owner_key=api_key.key
+        resets.reset_vendor, engine, settings=runtime.settings, owner_key=owner_key
     )
+    # A revoked key (or one the fixtures dropped) still has its data here until a reset:
+    # this one clears it. A key with neither an entry nor data is unknown.
+    if api_key is None and not any(deleted.model_dump().values()):
+        raise KeyNotFound()
     return VendorReset(deleted=deleted)
 
 

@@ -44,11 +44,7 @@ def find_key_in(session: Session, fixtures: Fixtures, presented: str) -> ApiKeyF
     return fixtures.find_key(presented) or stored_key(session, presented)
 
 
-def find_key_sync(engine: Engine, fixtures: Fixtures, presented: str) -> ApiKeyFixture | None:
-    """`find_key_in` with a session of its own (the database only for a non-fixture key)."""
-    found = fixtures.find_key(presented)
-    if found is not None or not presented or len(presented) > MAX_KEY_CHARS:
-        return found
+def _read_stored_key(engine: Engine, presented: str) -> ApiKeyFixture | None:
     with read_session(engine) as session:
         return stored_key(session, presented)
 
@@ -56,11 +52,12 @@ def find_key_sync(engine: Engine, fixtures: Fixtures, presented: str) -> ApiKeyF
 async def find_key(
     engine: Engine | None, fixtures: Fixtures, presented: str
 ) -> ApiKeyFixture | None:
-    """`find_key_sync` from the event loop: the database read, if any, in the thread pool."""
+    """`find_key_in` from the event loop: the fixtures in memory; the database read, only
+    for a key they do not know, in the thread pool."""
     found = fixtures.find_key(presented)
     if found is not None or engine is None or not presented or len(presented) > MAX_KEY_CHARS:
         return found
-    return await run_in_threadpool(find_key_sync, engine, fixtures, presented)
+    return await run_in_threadpool(_read_stored_key, engine, presented)
 
 
 def all_keys(session: Session, fixtures: Fixtures) -> list[tuple[ApiKeyFixture, KeySource]]:
@@ -70,7 +67,3 @@ def all_keys(session: Session, fixtures: Fixtures) -> list[tuple[ApiKeyFixture, 
     known = {k.key for k in fixtures.api_keys}
     keys.extend((as_key(row), "runtime") for row in rows if row.key not in known)
     return keys
-
-
-def is_runtime_key(session: Session, key: str) -> bool:
-    return stored_key(session, key) is not None

@@ -75,8 +75,12 @@ def test_a_revoked_key_is_refused_at_once_and_its_data_stays(client: TestClient)
     owners = {d["id"]: d["owner_key"] for d in client.get("/_sandbox/admin/drafts").json()["items"]}
     assert owners[draft_id] == key  # visible in admin scope until a reset
     assert_problem(client.delete(f"{KEYS}/{key}", headers=SAME_ORIGIN), 404, "key_not_found")
-    client.post("/_sandbox/admin/reset", headers=SAME_ORIGIN)
+    reset = client.post(f"{KEYS}/{key}/reset", headers=SAME_ORIGIN)  # its data, at last
+    assert reset.status_code == 200, reset.text
+    assert reset.json()["deleted"]["drafts"] == 1
     assert client.get("/_sandbox/admin/drafts").json()["items"] == []
+    gone = client.post(f"{KEYS}/{key}/reset", headers=SAME_ORIGIN)  # no entry, no data
+    assert_problem(gone, 404, "key_not_found")
 
 
 def test_keys_of_the_fixtures_cannot_be_revoked(client: TestClient) -> None:
