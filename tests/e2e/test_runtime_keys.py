@@ -8,7 +8,8 @@ import httpx
 import pytest
 
 from tests.e2e.server import MakeServer
-from tests.helpers import AUTHOR, KEY_A, auth
+from tests.helpers import AUTHOR, KEY_A, RECIPIENT, auth
+from tests.receiver import Receiver
 
 pytestmark = pytest.mark.e2e
 
@@ -57,3 +58,29 @@ def test_a_key_added_on_one_server_is_used_and_revoked_on_both(make_server: Make
     assert gone.status_code == 404
     assert gone.json()["code"] == "key_not_found"
     assert httpx.post(f"{one.base_url}{DRAFTS}", json={}, headers=auth(KEY_A)).status_code == 200
+
+
+def test_a_run_time_key_s_webhook_is_delivered_and_signed(make_server: MakeServer) -> None:
+    receiver = Receiver().start()
+    try:
+        one, two = make_server(), make_server()
+        added = httpx.post(
+            f"{one.base_url}{KEYS}", json={"name": "Vendor C", "webhook_url": receiver.url}
+        )
+        assert added.status_code == 201, added.text
+        key, receiver.secret = added.json()["key"], added.json()["webhook_secret"]
+        ready = {"author_rpps": AUTHOR, "recipient_rpps": RECIPIENT}
+        created = httpx.post(f"{two.base_url}{DRAFTS}", json=ready, headers=auth(key))
+        assert created.status_code == 200, created.text
+        draft_id = created.json()["id"]
+        for step in ("visit", "publish"):
+            moved = httpx.post(
+                f"{two.base_url}/_sandbox/drafts/{draft_id}/{step}", headers=auth(key)
+            )
+            assert moved.status_code == 200, moved.text
+        (first,) = receiver.wait_for(1)
+        assert first.verified  # signed with the secret the 201 gave
+        assert first.payload["data"]["status"] == "in_progress"
+        assert first.payload["data"]["id"] == draft_id
+    finally:
+        receiver.stop()
