@@ -177,6 +177,17 @@ class SessionRunning(ApiError):
     )
 
 
+class FixtureKey(ApiError):
+    code = "fixture_key"
+    status = 409
+    title = "Key of the fixtures"
+    explanation = (
+        "This API key comes from the fixtures file: it cannot be deleted at run time. Edit "
+        "the file OMNIDOC_FIXTURES points at and restart, or revoke a key added with "
+        "POST /_sandbox/admin/keys."
+    )
+
+
 class ReceiverCheckNotFound(ApiError):
     code = "receiver_check_not_found"
     status = 404

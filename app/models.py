@@ -131,6 +131,24 @@ class WebhookEndpoint(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class RuntimeKey(SQLModel, table=True):
+    """An API key added at run time (SPEC §11, `POST /_sandbox/admin/keys`).
+
+    Written by `app.admin.keys`, read by `app.http.api_keys` on every worker and replica.
+    Kept by the admin reset (db.wipe_data): a reset wipes data, not the team's keys. A
+    revoked key's row is deleted; its drafts and journal stay until a reset.
+    """
+
+    __tablename__ = "runtime_key"
+    __table_args__ = {"info": {"kept_by_reset": True}}
+
+    key: str = Field(primary_key=True, max_length=200)
+    name: str = Field(max_length=200)
+    webhook_url: str | None = Field(default=None, max_length=2000)
+    webhook_secret: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
 class AutopilotMove(SQLModel, table=True):
     """A scenario practitioner's answer, booked when its draft entered `in_progress`.
 

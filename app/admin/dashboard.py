@@ -15,8 +15,11 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
+from app.db import read_session
 from app.errors import AdminTooManyFailures, ApiError
+from app.fixtures import ApiKeyFixture
 from app.http import admin_sessions as sessions
+from app.http import api_keys
 from app.http.deps import ADMIN_COOKIE, BaseUrlDep, RuntimeDep, client_address, is_admin
 from app.pages import labels_fr, review, web
 from app.pages import url_method as prefill
@@ -30,6 +33,12 @@ def _sign_in_page(request: Request, runtime: RuntimeDep, *, failed: bool) -> Res
     return web.render(request, "dashboard_sign_in.html", context, runtime=runtime, status=status)
 
 
+def _keys(runtime: RuntimeDep) -> list[tuple[ApiKeyFixture, api_keys.KeySource]]:
+    assert runtime.engine is not None
+    with read_session(runtime.engine) as session:
+        return api_keys.all_keys(session, runtime.fixtures)
+
+
 @router.get("/")
 def dashboard(request: Request, runtime: RuntimeDep, base_url: BaseUrlDep) -> Response:
     """The dashboard, or the token form when a token is set and this browser has none."""
@@ -39,7 +48,7 @@ def dashboard(request: Request, runtime: RuntimeDep, base_url: BaseUrlDep) -> Re
         fields={name: review.FieldView() for name in prefill.PARAMETERS},
     )
     context: dict[str, Any] = {
-        "api_keys": runtime.fixtures.api_keys,
+        "api_keys": [key for key, _ in _keys(runtime)],
         "practitioners": runtime.fixtures.practitioners,
         "sections": labels_fr.SECTIONS,
         "form": form,

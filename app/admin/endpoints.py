@@ -17,12 +17,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
 from app import urls
-from app.admin import changes
+from app.admin import changes, keys
 from app.admin import service as admin
 from app.admin.schemas import (
     AdminDelivery,
     AdminDeliveryList,
     AdminDraftList,
+    AdminKeyBody,
+    AdminKeyCreated,
     AdminKeyList,
     AdminRequestList,
     AdminReset,
@@ -31,12 +33,18 @@ from app.admin.schemas import (
 )
 from app.errors import (
     AdminUnauthorized,
+    BodyTooLarge,
     CrossOriginRequest,
     DeliveryNotFound,
     FileNotFound,
+    FixtureKey,
+    InvalidJson,
     KeyNotFound,
+    UnsupportedMediaType,
     ValidationFailed,
 )
+from app.http import api_keys
+from app.http.bodies import JsonBodyRoute
 from app.http.deps import (
     BaseUrlDep,
     DeliveryId,
@@ -182,9 +190,57 @@ async def list_admin_inboxes(engine: EngineDep) -> InboxSummaryList:
     openapi_extra=OPEN_OR_TOKEN,
 )
 async def list_admin_keys(runtime: RuntimeDep, engine: EngineDep) -> AdminKeyList:
-    """The API keys of the fixtures and the webhook endpoint (with its secret) of each."""
+    """Every API key (the fixtures', then those added at run time) and the webhook endpoint
+    (with its secret) of each."""
     items = await run_in_threadpool(admin.list_keys, engine, fixtures=runtime.fixtures)
     return AdminKeyList(items=items)
+
+
+# The JSON body of `POST /keys` is read by JsonBodyRoute (size cap, media type, strict JSON);
+# included into `router` at the end of this module.
+_json_router = APIRouter(route_class=JsonBodyRoute)
+
+
+@_json_router.post(
+    "/keys",
+    status_code=201,
+    response_model=AdminKeyCreated,
+    responses=problems(
+        AdminUnauthorized,
+        CrossOriginRequest,
+        InvalidJson,
+        BodyTooLarge,
+        UnsupportedMediaType,
+        ValidationFailed,
+    ),
+    openapi_extra=OPEN_OR_TOKEN,
+)
+async def admin_create_key(
+    body: AdminKeyBody, request: Request, runtime: RuntimeDep, engine: EngineDep
+) -> AdminKeyCreated:
+    """Add an API key at run time: usable at once on every worker and replica. With a
+    `webhook_url`, a webhook secret is generated; both are in the answer."""
+    web.check_same_origin(request, runtime)
+    return await run_in_threadpool(keys.create, engine, body=body)
+
+
+@router.delete(
+    "/keys/{key}",
+    status_code=204,
+    response_class=Response,
+    responses=problems(
+        AdminUnauthorized, CrossOriginRequest, KeyNotFound, FixtureKey, ValidationFailed
+    ),
+    openapi_extra=OPEN_OR_TOKEN,
+)
+async def admin_revoke_key(
+    key: ApiKeyPath, request: Request, runtime: RuntimeDep, engine: EngineDep
+) -> Response:
+    """Revoke a key added at run time: the next request with it, on any worker, is 401. Its
+    data stays visible here until a reset. A key of the fixtures: 409 `fixture_key`."""
+    web.check_same_origin(request, runtime)
+    await run_in_threadpool(keys.revoke, engine, fixtures=runtime.fixtures, key=key)
+    return Response(status_code=204)
 
 
 @router.post(
@@ -196,15 +252,19 @@ async def list_admin_keys(runtime: RuntimeDep, engine: EngineDep) -> AdminKeyLis
 async def admin_reset_key(
     key: ApiKeyPath, request: Request, runtime: RuntimeDep, engine: EngineDep
 ) -> VendorReset:
-    """What `POST /_sandbox/reset` does, for any key: its drafts, files, deliveries, journal
+    """What `POST /_sandbox/reset` does, for any key (of the fixtures, added at run time, or
+    revoked and still owning data): its drafts, files, deliveries, journal
     and faults are deleted; its webhook registration and the other keys' data stay."""
     web.check_same_origin(request, runtime)
-    api_key = runtime.fixtures.find_key(key)
-    if api_key is None:
-        raise KeyNotFound()
+    api_key = await api_keys.find_key(engine, runtime.fixtures, key)
+    owner_key = api_key.key if api_key is not None else key
     deleted = await run_in_threadpool(
-        resets.reset_vendor, engine, settings=runtime.settings, owner_key=api_key.key
+        resets.reset_vendor, engine, settings=runtime.settings, owner_key=owner_key
     )
+    # A revoked key (or one the fixtures dropped) still has its data here until a reset:
+    # this one clears it. A key with neither an entry nor data is unknown.
+    if api_key is None and not any(deleted.model_dump().values()):
+        raise KeyNotFound()
     return VendorReset(deleted=deleted)
 
 
@@ -250,3 +310,6 @@ async def admin_reset(request: Request, runtime: RuntimeDep, engine: EngineDep) 
     web.check_same_origin(request, runtime)
     deleted = await run_in_threadpool(resets.reset_all, engine, settings=runtime.settings)
     return AdminReset(deleted=deleted)
+
+
+router.include_router(_json_router)

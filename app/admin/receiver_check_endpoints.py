@@ -20,6 +20,7 @@ from app.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
+from app.http import api_keys
 from app.http.bodies import JsonBodyRoute
 from app.http.deps import BaseUrlDep, EngineDep, RuntimeDep, admin_access
 from app.http.openapi import SANDBOX, problems
@@ -58,9 +59,9 @@ async def admin_create_receiver_check(
 ) -> AdminReceiverCheck:
     """Check any key's webhook receiver (the dashboard's "Récepteur" panel)."""
     web.check_same_origin(request, runtime)
-    api_key = runtime.fixtures.find_key(body.owner_key)
+    api_key = await api_keys.find_key(runtime.engine, runtime.fixtures, body.owner_key)
     if api_key is None:
-        message = "owner_key must be an API key of the fixtures."
+        message = "owner_key must be an API key of this sandbox (GET /_sandbox/admin/keys)."
         raise ValidationFailed(message, errors=[FieldIssue("owner_key", "unknown_key", message)])
     assert runtime.engine is not None
     fields = body.model_dump(exclude={"owner_key"}, exclude_unset=True)

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from app.notifications.schemas import Delivery
+from app.notifications.schemas import WEBHOOK_URL_PATTERN, Delivery
 from app.sandbox.schemas import AdminResetCounts, RequestEntry
 from app.schemas import DraftView, Timestamp, Url
 
@@ -72,10 +72,13 @@ class InboxSummaryList(BaseModel):
 
 
 class AdminKey(BaseModel):
-    """An API key of the fixtures and where its notifications go."""
+    """An API key (of the fixtures, or added at run time) and where its notifications go."""
 
     key: str
     name: str
+    source: Literal["fixtures", "runtime"] = Field(
+        description="`runtime`: added with POST /_sandbox/admin/keys (it can be revoked)."
+    )
     webhook_url: str | None
     webhook_secret: str | None
     webhook_source: Literal["fixtures", "registered"] | None = Field(
@@ -85,6 +88,30 @@ class AdminKey(BaseModel):
 
 class AdminKeyList(BaseModel):
     items: list[AdminKey]
+
+
+class AdminKeyBody(BaseModel):
+    """A key to add at run time; a webhook secret is generated when `webhook_url` is given."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200, examples=["Vendor C"])
+    webhook_url: str | None = Field(
+        default=None,
+        max_length=2000,
+        pattern=WEBHOOK_URL_PATTERN,
+        examples=["http://127.0.0.1:9000/hook"],
+        description="Never a link-local address (169.254.0.0/16, fe80::/10): 422.",
+    )
+
+
+class AdminKeyCreated(BaseModel):
+    """The new key and its webhook secret: shown once here, and in GET /_sandbox/admin/keys."""
+
+    key: str
+    name: str
+    webhook_url: str | None
+    webhook_secret: str | None
 
 
 class ChangeCursor(BaseModel):

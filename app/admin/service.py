@@ -29,6 +29,7 @@ from app.drafts import service as drafts
 from app.drafts import uploads
 from app.errors import DeliveryNotFound, FieldIssue, FileNotFound
 from app.fixtures import ApiKeyFixture, Fixtures
+from app.http import api_keys
 from app.identifiers import is_uuid4
 from app.longpoll import newest_page
 from app.models import (
@@ -151,10 +152,11 @@ def list_requests(
 # --- Deliveries -------------------------------------------------------------------------
 
 
-def _owner(fixtures: Fixtures, owner_key: str) -> ApiKeyFixture:
-    """The key of the fixtures, or a stand-in for rows of a key the fixtures dropped."""
-    found = next((k for k in fixtures.api_keys if k.key == owner_key), None)
-    return found or ApiKeyFixture(key=owner_key, name=owner_key)
+def _owner(session: Session, fixtures: Fixtures, owner_key: str) -> ApiKeyFixture:
+    """The key (of the fixtures or added at run time), or a stand-in for rows of a key
+    the fixtures dropped or that was revoked."""
+    found = api_keys.find_key_in(session, fixtures, owner_key)
+    return found or ApiKeyFixture.model_construct(key=owner_key, name=owner_key)
 
 
 def _delivery_views(
@@ -163,7 +165,7 @@ def _delivery_views(
     views: dict[str, AdminDelivery] = {}
     for owner_key in {e.owner_key for e in events}:
         mine = [e for e in events if e.owner_key == owner_key]
-        seen = deliveries.delivery_views(session, mine, _owner(fixtures, owner_key))
+        seen = deliveries.delivery_views(session, mine, _owner(session, fixtures, owner_key))
         for event, view in zip(mine, seen, strict=True):
             views[event.id] = AdminDelivery(**dict(view), owner_key=owner_key)
     return [views[e.id] for e in events]
@@ -185,9 +187,9 @@ def redeliver(engine: Engine, *, fixtures: Fixtures, delivery_id: str) -> AdminD
     owner_key = deliveries.owner_of(engine, delivery_id=delivery_id)
     if owner_key is None:
         raise DeliveryNotFound(f"No delivery '{delivery_id[:64]}' in this sandbox.")
-    view = deliveries.redeliver(
-        engine, api_key=_owner(fixtures, owner_key), delivery_id=delivery_id.lower()
-    )
+    with read_session(engine) as session:
+        api_key = _owner(session, fixtures, owner_key)
+    view = deliveries.redeliver(engine, api_key=api_key, delivery_id=delivery_id.lower())
     return AdminDelivery(**dict(view), owner_key=owner_key)
 
 
@@ -211,11 +213,11 @@ def list_inboxes(engine: Engine) -> list[InboxSummary]:
 
 
 def list_keys(engine: Engine, *, fixtures: Fixtures) -> list[AdminKey]:
-    """The fixtures' API keys, each with the webhook endpoint its notifications go to."""
+    """Every API key (fixtures', then run-time), each with where its notifications go."""
     with read_session(engine) as session:
         registered = set(session.exec(select(WebhookEndpoint.owner_key)).all())
         items = []
-        for api_key in fixtures.api_keys:
+        for api_key, key_source in api_keys.all_keys(session, fixtures):
             endpoint = webhooks.effective_endpoint(session, owner_key=api_key.key, api_key=api_key)
             source: Literal["fixtures", "registered"] | None = None
             if api_key.key in registered:
@@ -226,6 +228,7 @@ def list_keys(engine: Engine, *, fixtures: Fixtures) -> list[AdminKey]:
                 AdminKey(
                     key=api_key.key,
                     name=api_key.name,
+                    source=key_source,
                     webhook_url=endpoint.url if endpoint else None,
                     webhook_secret=endpoint.secret if endpoint else None,
                     webhook_source=source,

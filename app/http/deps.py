@@ -16,8 +16,9 @@ from starlette.types import Scope
 from app import runtime
 from app.config import Settings
 from app.errors import AdminTooManyFailures, AdminUnauthorized, NotReady, Unauthorized
-from app.fixtures import ApiKeyFixture, Fixtures
+from app.fixtures import ApiKeyFixture
 from app.http import admin_sessions as sessions
+from app.http import api_keys
 from app.runtime import Runtime
 
 
@@ -47,7 +48,8 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 _bearer = HTTPBearer(
     auto_error=False,
     scheme_name="vendorKey",
-    description="A vendor API key from the fixtures (sandbox-key-a, sandbox-key-b).",
+    description="A vendor API key: from the fixtures (sandbox-key-a, sandbox-key-b) or "
+    "added at run time (POST /_sandbox/admin/keys).",
 )
 bearer_scheme = _bearer  # app.keyed_route calls it as FastAPI would
 _admin_bearer = HTTPBearer(
@@ -74,7 +76,11 @@ async def current_key(
         raise Unauthorized(
             "Missing or malformed Authorization header: send `Authorization: Bearer <key>`."
         )
-    api_key = state.fixtures.find_key(credentials.credentials)
+    scope_state = request.scope.get("state", {})
+    if _BEARER_KEY in scope_state:  # a middleware already looked it up for this call
+        api_key: ApiKeyFixture | None = scope_state[_BEARER_KEY]
+    else:
+        api_key = await api_keys.find_key(state.engine, state.fixtures, credentials.credentials)
     if api_key is None:
         raise Unauthorized("Unknown API key. The default keys are sandbox-key-a and sandbox-key-b.")
     return api_key
@@ -88,16 +94,20 @@ CurrentKey = Annotated[ApiKeyFixture, Depends(current_key)]
 _BEARER_KEY = "omnidoc_bearer_key"
 
 
-def bearer_key(scope: Scope, fixtures: Fixtures) -> ApiKeyFixture | None:
-    """The key as `current_key` finds it, for middleware (same parsing); no 401 here."""
-    state = scope.setdefault("state", {})
-    if _BEARER_KEY in state:
-        found: ApiKeyFixture | None = state[_BEARER_KEY]
+async def bearer_key(scope: Scope, state: Runtime) -> ApiKeyFixture | None:
+    """The key as `current_key` finds it, for middleware (same parsing); no 401 here.
+
+    A run-time key is read from the database (app.http.api_keys), once per call."""
+    notes = scope.setdefault("state", {})
+    if _BEARER_KEY in notes:
+        found: ApiKeyFixture | None = notes[_BEARER_KEY]
         return found
     header = Headers(scope=scope).get("authorization")
     scheme, credentials = get_authorization_scheme_param(header)
-    found = fixtures.find_key(credentials) if scheme.lower() == "bearer" and credentials else None
-    state[_BEARER_KEY] = found
+    found = None
+    if scheme.lower() == "bearer" and credentials:
+        found = await api_keys.find_key(state.engine, state.fixtures, credentials)
+    notes[_BEARER_KEY] = found
     return found
 
 

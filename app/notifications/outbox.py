@@ -29,6 +29,7 @@ from sqlmodel import Session, col, select
 from app.db import read_session, write_session
 from app.errors import DeliveryNotFound
 from app.fixtures import Fixtures
+from app.http import api_keys
 from app.models import Draft, DraftStatus, EventStatus, WebhookAttempt, WebhookEvent, utcnow
 from app.notifications import webhooks
 from app.notifications.webhooks import Endpoint, effective_endpoint
@@ -207,7 +208,7 @@ def claim(
         if result.rowcount != 1:  # type: ignore[attr-defined]
             return None
         row = session.exec(select(WebhookEvent).where(WebhookEvent.seq == seq)).one()
-        api_key = next((k for k in fixtures.api_keys if k.key == row.owner_key), None)
+        api_key = api_keys.find_key_in(session, fixtures, row.owner_key)
         return Claimed(
             seq=seq,
             id=row.id,

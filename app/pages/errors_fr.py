@@ -18,6 +18,10 @@ PROBLEMS: dict[str, str] = {
         "Une vérification du récepteur est déjà en cours pour cette clé : attendez sa fin."
     ),
     "key_not_found": "Clé API inconnue du sandbox : vérifiez la clé choisie dans la liste.",
+    "fixture_key": (
+        "Cette clé API vient du fichier de fixtures : elle ne peut pas être révoquée "
+        "depuis le sandbox."
+    ),
     "host_not_allowed": (
         "En-tête Host refusé : ce nom ne désigne pas ce sandbox. Ajoutez-le à "
         "OMNIDOC_ALLOWED_HOSTS (par exemple le nom du service Docker Compose)."

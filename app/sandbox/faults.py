@@ -183,7 +183,7 @@ class FaultMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        api_key = bearer_key(scope, state.fixtures)
+        api_key = await bearer_key(scope, state)
         injected = None
         if api_key is not None:
             try:

@@ -131,7 +131,7 @@ class JournalMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        api_key = bearer_key(scope, state.fixtures)
+        api_key = await bearer_key(scope, state)
         if api_key is None:  # no owner to show it to: 401s are not journaled
             await self.app(scope, receive, send)
             return

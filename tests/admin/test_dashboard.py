@@ -34,6 +34,9 @@ ADMIN_ROUTES = [
     ("POST", f"/_sandbox/admin/deliveries/{SOME_ID}/redeliver", 404),
     ("GET", "/_sandbox/admin/inboxes", 200),
     ("GET", "/_sandbox/admin/keys", 200),
+    ("POST", "/_sandbox/admin/keys", 422),
+    ("DELETE", "/_sandbox/admin/keys/sandbox-key-a", 409),
+    ("DELETE", "/_sandbox/admin/keys/sbx_unknown", 404),
     ("GET", "/_sandbox/admin/changes", 200),
     ("POST", "/_sandbox/admin/reset", 200),
     ("POST", "/_sandbox/admin/keys/sandbox-key-a/reset", 200),
@@ -69,6 +72,16 @@ def test_admin_routes_refuse_a_vendor_key(
     guarded: TestClient, method: str, path: str, status: int
 ) -> None:
     assert_problem(guarded.request(method, path, headers=auth(KEY_A)), 401, "admin_unauthorized")
+
+
+@pytest.mark.parametrize(("method", "path", "status"), ADMIN_ROUTES)
+def test_admin_routes_refuse_a_key_added_at_run_time(
+    guarded: TestClient, method: str, path: str, status: int
+) -> None:
+    added = guarded.post("/_sandbox/admin/keys", json={"name": "Vendor C"}, headers=ADMIN)
+    key = added.json()["key"]
+    assert guarded.get("/_sandbox/webhook", headers=auth(key)).status_code == 200  # a vendor key
+    assert_problem(guarded.request(method, path, headers=auth(key)), 401, "admin_unauthorized")
 
 
 @pytest.mark.parametrize(("method", "path", "status"), ADMIN_ROUTES)
@@ -272,7 +285,7 @@ def test_openapi_admin_scope_has_its_own_scheme(client: TestClient) -> None:
     admin_paths = {
         p: ops for p, ops in document["paths"].items() if p.startswith("/_sandbox/admin")
     }
-    assert len(admin_paths) == 13  # + per-key reset, receiver checks, export and import
+    assert len(admin_paths) == 14  # + per-key reset, keys, receiver checks, export, import
     for ops in admin_paths.values():
         for op in ops.values():
             assert op["tags"] == ["Sandbox-defined"]

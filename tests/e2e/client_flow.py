@@ -19,12 +19,14 @@ from typing import Any
 from omnidoc_sandbox_client import AuthenticatedClient, Client
 from omnidoc_sandbox_client.api.omnidoc_interop_api import attach_files, create_draft
 from omnidoc_sandbox_client.api.sandbox_defined import (
+    admin_create_key,
     admin_create_receiver_check,
     admin_export,
     admin_import,
     admin_redeliver,
     admin_reset,
     admin_reset_key,
+    admin_revoke_key,
     advance_clock,
     cancel_draft,
     complete_draft,
@@ -68,6 +70,8 @@ from omnidoc_sandbox_client.api.sandbox_defined import (
     wait_admin_changes,
 )
 from omnidoc_sandbox_client.models import (
+    AdminKeyBody,
+    AdminKeyCreated,
     AdminReceiverCheckBody,
     AttachFilesBody,
     ClockAdvanceBody,
@@ -323,6 +327,10 @@ def every_operation(base_url: str) -> None:
         call(admin_redeliver, deliveries.items[0].id, client=client)
         call(list_admin_inboxes, client=client)
         call(list_admin_keys, client=client)
+        added = call(admin_create_key, client=client, body=AdminKeyBody(name="Vendor C"))
+        assert isinstance(added, AdminKeyCreated), added
+        call(admin_reset_key, added.key, client=client)
+        call(admin_revoke_key, added.key, client=client)
         secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
         for_b = AdminReceiverCheckBody(owner_key="sandbox-key-b", url=hook, secret=secret)
         call(admin_create_receiver_check, client=client, body=for_b)

@@ -280,3 +280,36 @@ def test_dashboard_resets_one_key_after_confirmation(
         assert api.get(f"/api/interop/v1/drafts/{mine}").status_code == 404
         assert other.get(f"/api/interop/v1/drafts/{theirs}").status_code == 200
     assert board.evaluate("window.__sameDocument") is True  # no reload
+
+
+def test_dashboard_adds_and_revokes_a_key(board: Page, sandbox: SandboxServer) -> None:
+    board.get_by_label("Nom de la clé").fill("Éditeur C")
+    board.get_by_label("URL du webhook (facultative)").fill("http://127.0.0.1:9/hook")
+    board.get_by_role("button", name="Ajouter la clé").click()
+    added = board.locator("#key-added")
+    expect(added).to_be_visible()
+    key = board.locator("#key-added-key").inner_text()
+    secret = board.locator("#key-added-secret").inner_text()
+    assert key.startswith("sbx_") and secret.startswith("whsec_")
+    with httpx.Client(
+        base_url=sandbox.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=30
+    ) as vendor:
+        assert vendor.get("/_sandbox/webhook").json()["secret"] == secret  # usable at once
+        item = board.locator(f"#keys .item[data-key='{key}']")
+        expect(item).to_contain_text("Éditeur C")
+        expect(board.locator("#key-reset-key option", has_text=key)).to_have_count(1)
+        expect(board.locator("#keys").get_by_role("button", name="Révoquer…")).to_have_count(1)
+
+        item.get_by_role("button", name="Révoquer…").click()
+        expect(item.locator("[data-slot='revoke-question']")).to_have_text(
+            f"Révoquer la clé Éditeur C ({key}) ? Les appels avec cette clé seront refusés "
+            "(401) ; ses données restent visibles ici jusqu'à une réinitialisation."
+        )
+        item.get_by_role("button", name="Annuler").click()
+        assert vendor.get("/_sandbox/webhook").status_code == 200  # nothing revoked yet
+        item.get_by_role("button", name="Révoquer…").click()
+        item.get_by_role("button", name="Oui, révoquer").click()
+        expect(item).to_have_count(0)
+        assert vendor.get("/_sandbox/webhook").status_code == 401
+    expect(board.locator("#key-reset-key option", has_text=key)).to_have_count(0)
+    assert board.evaluate("window.__sameDocument") is True  # no reload

@@ -64,6 +64,8 @@ OPERATION_IDS = {
     "finishTestSession",
     "getTestSessionReport",
     "getTestSessionJunit",
+    "adminCreateKey",
+    "adminRevokeKey",
     "createReceiverCheck",
     "getReceiverCheck",
     "listReceiverChecks",

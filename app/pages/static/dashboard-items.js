@@ -260,6 +260,7 @@ export function buildKey(key, ctx) {
   const node = clone("tpl-key");
   slot(node, "name").textContent = key.name;
   slot(node, "key").textContent = key.key;
+  setUpRevoke(node, key, ctx);
   slot(node, "url").textContent = key.webhook_url || "Aucun webhook";
   const source = slot(node, "source");
   if (key.webhook_source) {
@@ -287,4 +288,31 @@ export function buildKey(key, ctx) {
   });
   show();
   return node;
+}
+
+/** A run-time key's "Révoquer…": ask, then DELETE it; a key of the fixtures has none. */
+function setUpRevoke(node, key, ctx) {
+  const ask = slot(node, "revoke-ask");
+  const confirm = slot(node, "revoke-confirm");
+  if (key.source !== "runtime") {
+    ask.remove();
+    confirm.remove();
+    return;
+  }
+  const start = slot(node, "revoke-start");
+  const go = slot(node, "revoke-go");
+  start.addEventListener("click", () => {
+    slot(node, "revoke-question").textContent =
+      `Révoquer la clé ${key.name} (${key.key}) ? Les appels avec cette clé seront refusés ` +
+      "(401) ; ses données restent visibles ici jusqu'à une réinitialisation.";
+    ask.hidden = true;
+    confirm.hidden = false;
+    slot(node, "revoke-cancel").focus();
+  });
+  slot(node, "revoke-cancel").addEventListener("click", () => {
+    confirm.hidden = true;
+    ask.hidden = false;
+    start.focus();
+  });
+  go.addEventListener("click", () => ctx.revoke(key.key, go));
 }

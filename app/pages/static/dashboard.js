@@ -43,6 +43,7 @@ const ctx = {
     return name ? `${name} · ${key}` : key;
   },
   redeliver,
+  revoke,
   loadInbox,
 };
 
@@ -68,6 +69,25 @@ async function redeliver(id, button) {
   button.setAttribute("aria-busy", "true");
   try {
     await call(`${API}/deliveries/${encodeURIComponent(id)}/redeliver`, { method: "POST" });
+    await refresh();
+  } catch (error) {
+    showProblem(error);
+  } finally {
+    button.removeAttribute("aria-busy");
+  }
+}
+
+async function revoke(key, button) {
+  if (button.getAttribute("aria-busy") === "true") return;
+  button.setAttribute("aria-busy", "true");
+  try {
+    const response = await fetch(`${API}/keys/${encodeURIComponent(key)}`, {
+      method: "DELETE",
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    });
+    if (response.status === 401) throw new SessionExpired();
+    if (!response.ok && response.status !== 404) throw new Error(`revoke answered ${response.status}`);
     await refresh();
   } catch (error) {
     showProblem(error);
@@ -106,10 +126,34 @@ function render() {
   show("deliveries", deliveries, buildDelivery);
   show("inboxes", state.data.inboxes, buildInbox, (i) => i.name);
   show("keys", state.data.keys, buildKey, (k) => k.key);
+  for (const id of ["filter-key", "clock-key", "key-reset-key"]) syncKeyOptions($(id));
   $("count-drafts").textContent = String(drafts.length);
   $("count-requests").textContent = String(requests.length);
   $("count-deliveries").textContent = String(deliveries.length);
   renderClock();
+}
+
+/** The select's key options, as the keys listing has them (keys come and go at run time). */
+function syncKeyOptions(select) {
+  const wanted = state.data.keys.map((k) => [k.key, `${k.name} (${k.key})`]);
+  const present = [...select.querySelectorAll("option[data-key-option]")];
+  const same =
+    present.length === wanted.length &&
+    present.every((option, i) => option.value === wanted[i][0] && option.text === wanted[i][1]);
+  if (same) return;
+  const chosen = select.value;
+  const options = wanted.map(([value, text]) => {
+    const option = element("option", null, text);
+    option.value = value;
+    option.dataset.keyOption = "";
+    return option;
+  });
+  // Key options sit before the "Sans clé" option of the filter, at the end elsewhere.
+  const before = select.querySelector('option[value="-"]');
+  for (const option of present) option.remove();
+  for (const option of options) select.insertBefore(option, before);
+  const kept = [...select.options].some((option) => option.value === chosen);
+  select.value = kept ? chosen : (select.options[0]?.value ?? "");
 }
 
 function show(name, items, build, keyOf) {
@@ -247,6 +291,54 @@ function setUpReset() {
       const { deleted } = await call(path, { method: "POST" });
       return `Clé ${option.text} réinitialisée : ${counts(deleted)}.`;
     },
+  });
+}
+
+// --- Keys at run time: add one (its key and secret shown once) ---------------------------
+
+function setUpKeys() {
+  const form = $("key-add-form");
+  const problem = $("key-add-problem");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const go = $("key-add-go");
+    const name = $("key-add-name").value.trim();
+    const url = $("key-add-url").value.trim();
+    problem.hidden = true;
+    if (!name) {
+      problem.textContent = "Donnez un nom à la clé.";
+      problem.hidden = false;
+      $("key-add-name").focus();
+      return;
+    }
+    go.disabled = true;
+    try {
+      const response = await fetch(`${API}/keys`, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { Accept: "application/json", "Content-Type": "application/json" },
+        body: JSON.stringify(url ? { name, webhook_url: url } : { name }),
+      });
+      if (response.status === 401) throw new SessionExpired();
+      if (response.status === 422) {
+        problem.textContent =
+          "Clé non ajoutée : vérifiez le nom (200 caractères au plus) et l'URL du webhook " +
+          "(http:// ou https://, jamais une adresse link-local).";
+        problem.hidden = false;
+        return;
+      }
+      if (!response.ok) throw new Error(`keys answered ${response.status}`);
+      const added = await response.json();
+      $("key-added-key").textContent = added.key;
+      $("key-added-secret").textContent = added.webhook_secret || "Aucun (pas de webhook)";
+      $("key-added").hidden = false;
+      form.reset();
+      await refresh();
+    } catch (error) {
+      showProblem(error);
+    } finally {
+      go.disabled = false;
+    }
   });
 }
 
@@ -408,6 +500,7 @@ function start() {
     });
   }
   setUpReset();
+  setUpKeys();
   setUpClock();
   setUpSnapshots();
   window.setInterval(tickAutopilots, 1000);
