@@ -159,11 +159,14 @@ def _move(api: httpx.Client, draft_id: str, *steps: str) -> None:
 
 def _wait_deliveries(api: httpx.Client, done: int) -> None:
     """Until `done` of the key's deliveries are no longer pending (long-poll, no sleep)."""
+    cursor: str | None = None
     for _ in range(100):
         items = api.get("/_sandbox/webhooks/deliveries").json()["items"]
         if sum(item["status"] != "pending" for item in items) >= done:
             return
-        api.get("/_sandbox/admin/changes", params={"wait": 1})
+        # Held until anything changes (or a second), from the cursor last seen.
+        params: dict[str, str | int] = {"wait": 1, **({"since": cursor} if cursor else {})}
+        cursor = api.get("/_sandbox/admin/changes", params=params).json()["cursor"]
     raise RuntimeError("deliveries did not settle")
 
 
