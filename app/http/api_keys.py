@@ -18,10 +18,21 @@ from sqlmodel import Session, col, select
 from app.db import read_session
 from app.fixtures import ApiKeyFixture, Fixtures
 from app.models import RuntimeKey
+from app.storable import has_surrogate
 
 KeySource = Literal["fixtures", "runtime"]
 # A presented key longer than any stored one is not looked up (RuntimeKey.key's bound).
 MAX_KEY_CHARS = 200
+
+
+def _storable(presented: str) -> bool:
+    """Could a stored key equal it? Not when empty, too long, or holding what the database
+    cannot store (NUL, a lone surrogate): PostgreSQL would refuse the query itself."""
+    return (
+        0 < len(presented) <= MAX_KEY_CHARS
+        and "\x00" not in presented
+        and (not has_surrogate(presented))
+    )
 
 
 def as_key(row: RuntimeKey) -> ApiKeyFixture:
@@ -33,7 +44,7 @@ def as_key(row: RuntimeKey) -> ApiKeyFixture:
 
 def stored_key(session: Session, presented: str) -> ApiKeyFixture | None:
     """The run-time key with this value, read in the caller's session."""
-    if not presented or len(presented) > MAX_KEY_CHARS:
+    if not _storable(presented):
         return None
     row = session.exec(select(RuntimeKey).where(RuntimeKey.key == presented)).first()
     return as_key(row) if row is not None else None
@@ -41,6 +52,8 @@ def stored_key(session: Session, presented: str) -> ApiKeyFixture | None:
 
 def find_key_in(session: Session, fixtures: Fixtures, presented: str) -> ApiKeyFixture | None:
     """A key of the fixtures, else one added at run time, else None."""
+    if not _storable(presented):
+        return None
     return fixtures.find_key(presented) or stored_key(session, presented)
 
 
@@ -54,8 +67,10 @@ async def find_key(
 ) -> ApiKeyFixture | None:
     """`find_key_in` from the event loop: the fixtures in memory; the database read, only
     for a key they do not know, in the thread pool."""
+    if not _storable(presented):  # no key holds it (and it cannot be compared as UTF-8)
+        return None
     found = fixtures.find_key(presented)
-    if found is not None or engine is None or not presented or len(presented) > MAX_KEY_CHARS:
+    if found is not None or engine is None:
         return found
     return await run_in_threadpool(_read_stored_key, engine, presented)
 

@@ -80,6 +80,8 @@ class Claimed:
     token: str
     attempt_number: int
     endpoint: Endpoint | None
+    # When this attempt was due, read as it was claimed (the clock's advance reports it).
+    due_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -218,6 +220,7 @@ def claim(
             token=token,
             attempt_number=row.attempt_count + 1,
             endpoint=effective_endpoint(session, owner_key=row.owner_key, api_key=api_key),
+            due_at=row.next_attempt_at,
         )
 
 

@@ -86,7 +86,9 @@ async def advance(runtime: Runtime, *, owner_key: str, seconds: int) -> list[Per
             if claimed is None:
                 continue  # another worker or process holds it: it performs it
             await worker.attempt_now(claimed)
-            performed.append(Performed("webhook_retry", draft_id, due_at))
+            # The due time as claimed: another advance may have made the candidate's
+            # attempt meanwhile, and this claim took the next one.
+            performed.append(Performed("webhook_retry", draft_id, claimed.due_at or due_at))
     finally:
         await worker.aclose()
     return performed

@@ -63,3 +63,14 @@ def test_all_keys_lists_the_fixtures_first_then_run_time_keys(engine: Engine) ->
         ]
         assert api_keys.find_key_in(session, FIXTURES, "sbx_two") is not None
         assert api_keys.find_key_in(session, FIXTURES, "fixture-key") is not None
+
+
+def test_a_key_no_database_can_store_is_unknown_without_a_query(engine: Engine) -> None:
+    """NUL or a lone surrogate (an admin body may hold either): PostgreSQL would refuse the
+    query itself, a 500; no stored key can equal it, so it is unknown, unasked."""
+    seen = _statements(engine)
+    for presented in ("sbx_\x00x", "sbx_\ud800", "", "k" * 201):
+        assert asyncio.run(api_keys.find_key(engine, FIXTURES, presented)) is None
+        with read_session(engine) as session:
+            assert api_keys.stored_key(session, presented) is None
+    assert seen == []
