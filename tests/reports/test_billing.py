@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from app.reports.billing import billing_for
 from tests.helpers import AUTHOR, RECIPIENT
-from tests.reports.test_service import _completed
+from tests.reports.completed import completed_draft
 
 
 def test_billing_for_a_completed_draft() -> None:
-    assert billing_for(_completed()).model_dump() == {
+    assert billing_for(completed_draft()).model_dump() == {
         "date": "2026-03-14",
         "currency": "EUR",
         "acts": [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
 
 import pypdf
 import pytest
@@ -11,18 +10,8 @@ import pytest
 from app.models import Draft
 from app.reports import pdf as report_pdf
 from app.schemas import BillingAct
+from tests.reports.completed import PATIENT, completed_draft
 
-PATIENT = {
-    "first_name": "Zoé",
-    "last_name": "Lefèvre",
-    "birth_date": "1980-02-29",
-    "gender": "F",
-    "nir": "280022A00400136",
-    "regime": "01",
-    "caisse": "751",
-    "centre": "1234",
-    "gestion": "10",
-}
 ACTS = (
     BillingAct(code="TE2", role="requis", rpps="10001234565", amount="20.00"),
     BillingAct(code="RQD", role="requérant", rpps="10002170750", amount="10.00"),
@@ -30,19 +19,7 @@ ACTS = (
 
 
 def _completed(**fields: object) -> Draft:
-    values: dict[str, object] = {
-        "id": "0b1f6c2e-8d7a-4f3e-9c1b-2a3d4e5f6a7b",
-        "owner_key": "k",
-        "status": "completed",
-        "author_rpps": "10002170750",
-        "recipient_rpps": "10001234565",
-        "patient": PATIENT,
-        "text": "Lésion pigmentée du dos, avis ?",
-        "report_text": "Nævus bénin, surveillance à un an.",
-        "completed_at": datetime(2026, 3, 14, 9, 26, tzinfo=UTC),
-        **fields,
-    }
-    return Draft.model_validate(values)
+    return completed_draft(id="0b1f6c2e-8d7a-4f3e-9c1b-2a3d4e5f6a7b", **fields)
 
 
 def _participant(rpps: str | None) -> str:

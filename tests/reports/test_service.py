@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
 
 import pypdf
 from sqlalchemy import Engine
@@ -14,34 +13,10 @@ from app.fixtures import load_fixtures
 from app.models import Draft, RenderedReport
 from app.reports import service as reports
 from tests.helpers import AUTHOR, RECIPIENT
+from tests.reports.completed import completed_draft
 
 DIRECTORY = load_fixtures(PACKAGED_FIXTURES).practitioner
-PATIENT = {
-    "first_name": "Zoé",
-    "last_name": "Lefèvre",
-    "birth_date": "1980-02-29",
-    "gender": "F",
-    "nir": "280022A00400136",
-    "regime": "01",
-    "caisse": "751",
-    "centre": "1234",
-    "gestion": "10",
-}
-
-
-def _completed(**fields: object) -> Draft:
-    values: dict[str, object] = {
-        "owner_key": "k",
-        "status": "completed",
-        "author_rpps": AUTHOR,
-        "recipient_rpps": RECIPIENT,
-        "patient": PATIENT,
-        "text": "Lésion pigmentée du dos, avis ?",
-        "report_text": "Nævus bénin, surveillance à un an.",
-        "completed_at": datetime(2026, 3, 14, 9, 26, tzinfo=UTC),
-        **fields,
-    }
-    return Draft.model_validate(values)
+_completed = completed_draft
 
 
 def _text(pdf: bytes) -> str:
