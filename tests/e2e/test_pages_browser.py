@@ -378,7 +378,9 @@ def test_review_page_speaks_correct_french_of_a_mismatched_nir(tab: Tab, api: ht
     page.goto(redirect_url)
     page.get_by_label("Dr Camille Durand").check()
     page.get_by_role("button", name="Se connecter").click()
-    messages = field_of(page, "patient_nir").locator(".field__message").all_inner_texts()
+    shown = field_of(page, "patient_nir").locator(".field__message")
+    expect(shown.first).to_be_visible()  # the review page, once the sign-in has navigated
+    messages = shown.all_inner_texts()
     assert "Le NIR de l'assuré ne correspond pas au sexe du patient" in " ".join(messages)
     assert any("au lieu de naissance du patient" in m for m in messages), messages
     assert any("à la date de naissance du patient" in m for m in messages), messages
